@@ -1,0 +1,293 @@
+"""Type inference for text columns, and vectorized casting that finds the bad values.
+
+Every decoder that reads text (CSV, XML, log lines) produces string columns and hands them to a
+:class:`TextTyper`. The typer infers a type per column from a sample, then casts each batch;
+values that do not fit are reported per row so that the record becomes a bad record (a stray
+``"n/a"`` in a numeric column never turns the column into text). When a later value needs a
+wider type (``3.5`` in an integer column, a time in a date column) the column is widened, never
+rounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .types import parse_type
+
+# Patterns for the inferable kinds, narrowest first. Applied with pyarrow's vectorized regex.
+_BOOL = r"^(?i:true|false)$"
+_INT = r"^[+-]?\d{1,18}$"
+_FLOAT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^(?i:nan|[+-]?inf(inity)?)$"
+_FLOAT_COMMA = r"^[+-]?\d+(,\d+)?([eE][+-]?\d+)?$"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_TS = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
+_TSTZ = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
+
+_ZONE_HHMM = r"(:\d{2}(?:\.\d{1,9})?)([+-]\d{2})(\d{2})$"
+_ZONE_HH = r"(:\d{2}(?:\.\d{1,9})?)([+-]\d{2})$"
+
+TS_UNIT = "us"
+
+
+@dataclass
+class ColumnPlan:
+    """How one text column is typed.
+
+    Attributes:
+        name: Column name.
+        kind: ``string``, ``bool``, ``int``, ``float``, ``date``, ``timestamp``,
+            ``timestamptz`` or ``override``.
+        type: The Arrow type the column is cast to.
+        decimal_comma: Numbers use ``,`` as the decimal mark.
+    """
+
+    name: str
+    kind: str
+    type: pa.DataType
+    decimal_comma: bool = False
+
+
+@dataclass
+class CastFailure:
+    """Rows of a batch whose value in ``column`` could not be cast."""
+
+    column: str
+    rows: np.ndarray  # int64 row indices within the batch
+    values: list[str]
+    expected: str
+
+
+_KIND_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "bool": pa.bool_(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp(TS_UNIT),
+    "timestamptz": pa.timestamp(TS_UNIT, tz="UTC"),
+}
+
+# What a kind may widen to when a later value needs it (never to string: that is a bad value).
+_WIDER: dict[str, tuple[str, ...]] = {
+    "int": ("float",),
+    "date": ("timestamp", "timestamptz"),
+    "timestamp": ("timestamptz",),
+}
+
+
+def _pattern(kind: str, decimal_comma: bool) -> str:
+    if kind in ("float", "int") and decimal_comma:
+        return _FLOAT_COMMA if kind == "float" else _INT
+    return {
+        "string": r"",
+        "override": r"",
+        "native": r"",
+        "bool": _BOOL,
+        "int": _INT,
+        "float": _FLOAT,
+        "date": _DATE,
+        "timestamp": _TS,
+        "timestamptz": _TSTZ,
+    }[kind]
+
+
+def _accepted(kind: str) -> str:
+    """What a column of ``kind`` accepts after :meth:`TextTyper._prepare` (dates widen)."""
+    if kind == "timestamp":
+        return f"{_TS}|{_DATE}"
+    if kind == "timestamptz":
+        return f"{_TSTZ}|{_TS}|{_DATE}"
+    return _pattern(kind, False)
+
+
+def infer_kind(values: pa.Array, *, threshold: float = 0.99, decimal_comma: bool = False) -> str:
+    """Picks the narrowest kind that at least ``threshold`` of the non-null values fit.
+
+    Example:
+        >>> infer_kind(pa.array(["1", "2", "3.5"]))
+        'float'
+        >>> infer_kind(pa.array(["2024-01-02T03:04:05+02:00", None]))
+        'timestamptz'
+    """
+    present = pc.drop_null(values)
+    n = len(present)
+    if n == 0:
+        return "string"
+    need = max(1, int(np.ceil(n * threshold)))
+    counts = {
+        kind: pc.sum(pc.match_substring_regex(present, _pattern(kind, decimal_comma))).as_py() or 0
+        for kind in ("bool", "int", "float", "date", "timestamp", "timestamptz")
+    }
+    if counts["bool"] >= need:
+        return "bool"
+    if counts["int"] >= need:
+        return "int"
+    if counts["float"] >= need:  # _FLOAT also matches integers
+        return "float"
+    if counts["date"] >= need:
+        return "date"
+    if counts["timestamptz"] >= need:
+        return "timestamptz"
+    if counts["timestamp"] >= need:
+        return "timestamp"
+    if counts["date"] + counts["timestamp"] >= need:
+        return "timestamp"
+    if counts["date"] + counts["timestamp"] + counts["timestamptz"] >= need:
+        return "timestamptz"
+    return "string"
+
+
+class TextTyper:
+    """Infers and applies a type plan to batches of string columns.
+
+    Args:
+        overrides: Column name -> type name, from the user; these columns are not inferred.
+        threshold: See :func:`infer_kind`.
+        decimal_comma: Numbers are written with a decimal comma.
+
+    Example:
+        >>> typer = TextTyper()
+        >>> batch = pa.record_batch({"n": [str(i) for i in range(200)] + ["x"]})
+        >>> typer.infer(batch)
+        >>> typed, failures = typer.apply(batch)
+        >>> typed.num_rows, failures[0].rows.tolist(), failures[0].values
+        (200, [200], ['x'])
+    """
+
+    def __init__(
+        self,
+        overrides: dict[str, str] | None = None,
+        *,
+        threshold: float = 0.99,
+        decimal_comma: bool = False,
+    ) -> None:
+        self.overrides = {k: parse_type(v) for k, v in (overrides or {}).items()}
+        self.threshold = threshold
+        self.decimal_comma = decimal_comma
+        self.plans: dict[str, ColumnPlan] = {}
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The current output schema (changes when a column widens)."""
+        return pa.schema([pa.field(p.name, p.type) for p in self.plans.values()])
+
+    def infer(self, sample: pa.RecordBatch | pa.Table) -> None:
+        """Plans each column of ``sample`` (string columns) not planned yet."""
+        for name, column in zip(sample.column_names, sample.columns, strict=True):
+            if name in self.plans:
+                continue
+            if name in self.overrides:
+                self.plans[name] = ColumnPlan(name, "override", self.overrides[name])
+                continue
+            if isinstance(column, pa.ChunkedArray):
+                column = column.combine_chunks()
+            if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+                self.plans[name] = ColumnPlan(name, "native", column.type)
+                continue
+            kind = infer_kind(column, threshold=self.threshold, decimal_comma=self.decimal_comma)
+            self.plans[name] = ColumnPlan(name, kind, _KIND_TYPES[kind], self.decimal_comma)
+
+    def arrow_types(self) -> dict[str, pa.DataType]:
+        """The planned type per column, for readers that convert while parsing."""
+        return {p.name: p.type for p in self.plans.values()}
+
+    def apply(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[CastFailure]]:
+        """Casts a batch of string columns to the plan.
+
+        Returns:
+            The typed batch without the rows that failed, and the failures (row indices refer
+            to the input batch). Columns seen for the first time are inferred from this batch.
+        """
+        self.infer(batch)
+        arrays: list[pa.Array] = []
+        failures: list[CastFailure] = []
+        bad_rows = np.zeros(batch.num_rows, dtype=bool)
+        for name, column in zip(batch.column_names, batch.columns, strict=True):
+            plan = self.plans[name]
+            typed, failure = self._cast(plan, column)
+            if failure is not None:
+                failures.append(failure)
+                bad_rows[failure.rows] = True
+            arrays.append(typed)
+        typed_batch = pa.RecordBatch.from_arrays(arrays, names=batch.column_names)
+        if bad_rows.any():
+            typed_batch = typed_batch.filter(pa.array(~bad_rows))
+        return typed_batch, failures
+
+    def _cast(self, plan: ColumnPlan, column: pa.Array) -> tuple[pa.Array, CastFailure | None]:
+        if plan.kind in ("string", "native") or column.type == plan.type:
+            return column, None
+        prepared = self._prepare(plan, column)
+        try:
+            return pc.cast(prepared, plan.type), None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        # Some value does not fit: widen the column if a wider kind takes every value,
+        # otherwise cast the good values and report the rest.
+        current = self._valid_mask(plan, prepared)
+        for wider in _WIDER.get(plan.kind, ()):
+            only_wider = pc.and_(
+                pc.invert(current),
+                pc.fill_null(pc.match_substring_regex(prepared, _accepted(wider)), False),
+            )
+            if pc.any(only_wider).as_py():
+                plan.kind, plan.type = wider, _KIND_TYPES[wider]
+                return self._cast(plan, column)
+        good = self._valid_mask(plan, prepared)
+        bad = pc.and_(pc.invert(good), pc.is_valid(prepared))
+        rows = np.flatnonzero(bad.to_numpy(zero_copy_only=False))
+        values = [str(v) for v in column.take(pa.array(rows)).to_pylist()]
+        cleaned = pc.if_else(good, prepared, pa.scalar(None, prepared.type))
+        try:
+            typed = pc.cast(cleaned, plan.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            # the pattern admitted a value the cast refuses (a 13th month): find them one by one
+            typed, extra = self._cast_each(plan, cleaned)
+            rows = np.union1d(rows, extra)
+            values = [str(v) for v in column.take(pa.array(rows)).to_pylist()]
+        expected = plan.kind if plan.kind != "override" else str(plan.type)
+        return typed, CastFailure(plan.name, rows.astype(np.int64), values, expected)
+
+    def _prepare(self, plan: ColumnPlan, column: pa.Array) -> pa.Array:
+        if plan.kind == "bool":
+            return pc.utf8_lower(column)
+        if plan.decimal_comma and plan.kind == "float":
+            return pc.replace_substring(column, ",", ".")
+        if plan.kind in ("timestamp", "timestamptz"):
+            column = pc.replace_substring_regex(column, _DATE, r"\0T00:00:00")  # a date: midnight
+        if plan.kind == "timestamptz":
+            # Arrow's ISO parser wants "+HH:MM" or "Z"; "+HHMM" and "+HH" are valid ISO too,
+            # and a naive value in a zoned column is taken as UTC.
+            column = pc.replace_substring_regex(column, _ZONE_HHMM, r"\1\2:\3")
+            column = pc.replace_substring_regex(column, _ZONE_HH, r"\1\2:00")
+            column = pc.replace_substring_regex(column, _TS, r"\0Z")
+        return column
+
+    def _valid_mask(self, plan: ColumnPlan, column: pa.Array) -> pa.Array:
+        pattern = _accepted(plan.kind)
+        if pattern:
+            return pc.fill_null(pc.match_substring_regex(column, pattern), False)
+        _, bad = self._cast_each(plan, column)
+        mask = np.ones(len(column), dtype=bool)
+        mask[bad] = False
+        return pa.array(mask)
+
+    @staticmethod
+    def _cast_each(plan: ColumnPlan, column: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        """Slow path: casts value by value (only for values that passed the pattern)."""
+        out: list[object] = []
+        bad: list[int] = []
+        for i, value in enumerate(column.to_pylist()):
+            if value is None:
+                out.append(None)
+                continue
+            try:
+                out.append(pc.cast(pa.array([value]), plan.type)[0].as_py())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                out.append(None)
+                bad.append(i)
+        return pa.array(out, type=plan.type), np.asarray(bad, dtype=np.int64)
