@@ -80,13 +80,18 @@ def _utf16_without_bom(head: bytes) -> str | None:
 def _legacy_guess(head: bytes) -> EncodingGuess:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(head[:65536]).best()
-    if best is not None and best.encoding not in ("utf_8", "ascii"):
+    matches = list(from_bytes(head[:65536]))
+    if matches:
+        best = min(matches, key=lambda m: m.chaos)
+        # Single-byte code pages often tie on western text; prefer the common one (cp1252)
+        # whenever it reads the bytes as well as the best guess does.
+        for match in matches:
+            if match.encoding == "cp1252" and match.chaos <= best.chaos + 0.05:
+                best = match
+                break
         name = codecs.lookup(best.encoding).name
-        # charset-normalizer may name a rare single-byte code page for western text; cp1252
-        # decodes every byte a Latin-1 file can hold and is what such files almost always are.
         # Multi-byte guesses without the zero-byte evidence checked above are noise.
-        if name.startswith("utf") or name in ("latin-1", "iso8859-1", "iso8859-15", "mac-roman"):
+        if name.startswith("utf") or name in ("latin-1", "iso8859-1", "iso8859-15"):
             name = "cp1252"
         return EncodingGuess(name, 0, max(0.0, 1.0 - float(best.chaos)))
     return EncodingGuess("cp1252", 0, 0.5)
