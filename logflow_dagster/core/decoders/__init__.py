@@ -41,7 +41,8 @@ def get_decoder(fmt: str) -> type[Decoder]:
     try:
         module, cls = _REGISTRY[fmt]
     except KeyError:
-        raise UsageError(f"unknown format {fmt!r}; choose one of auto, {', '.join(FORMATS)}") from None
+        choices = ", ".join(FORMATS)
+        raise UsageError(f"unknown format {fmt!r}; choose one of auto, {choices}") from None
     return getattr(import_module(f"{__name__}.{module}"), cls)
 
 

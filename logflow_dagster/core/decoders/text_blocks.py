@@ -1,0 +1,83 @@
+"""Reading a text input as UTF-8 blocks that end on a record boundary, with line accounting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ..detect.encoding import EncodingGuess, transcode_to_utf8
+from ..detect.result import Detection
+from ..source import Source
+
+
+@dataclass(frozen=True, slots=True)
+class TextBlock:
+    """A run of whole records of the (decompressed, UTF-8) input.
+
+    Attributes:
+        data: The bytes, ending just after a record terminator (or at EOF).
+        first_line: 1-based physical line number of ``data[0]``.
+        offset: Byte offset of ``data[0]`` in the decompressed UTF-8 stream (equal to the
+            file's own offsets when the input is UTF-8 and uncompressed).
+    """
+
+    data: bytes
+    first_line: int
+    offset: int
+
+
+#: Finds the end of the last whole record in ``data`` (index just past its terminator),
+#: or -1 when ``data`` holds no complete record. ``final`` is True at EOF.
+BoundaryFinder = Callable[[bytes, bool], int]
+
+
+def last_newline(data: bytes, final: bool) -> int:
+    """Boundary finder for formats where every newline ends a record (JSONL, log lines)."""
+    if final:
+        return len(data)
+    pos = data.rfind(b"\n")
+    return -1 if pos < 0 else pos + 1
+
+
+def utf8_blocks(source: Source, detection: Detection, block_size: int) -> Iterator[bytes]:
+    """The input's decompressed bytes, transcoded to UTF-8, BOM removed."""
+    guess = EncodingGuess(detection.encoding or "utf-8", detection.bom)
+    return transcode_to_utf8(source.iter_blocks(block_size), guess)
+
+
+def iter_text_blocks(
+    source: Source,
+    detection: Detection,
+    block_size: int = 16 << 20,
+    boundary: BoundaryFinder = last_newline,
+) -> Iterator[TextBlock]:
+    """Yields the input as UTF-8 blocks of whole records, counting lines as it goes.
+
+    Args:
+        source: The input.
+        detection: Supplies the encoding and BOM length.
+        block_size: About how many bytes each block holds.
+        boundary: Where the last whole record in a buffer ends (see :data:`BoundaryFinder`).
+
+    Example:
+        >>> src = Source.open_path("a.jsonl")  # doctest: +SKIP
+        >>> blocks = iter_text_blocks(src, Detection("jsonl"))  # doctest: +SKIP
+        >>> [(b.first_line, b.offset) for b in blocks]  # doctest: +SKIP
+        [(1, 0)]
+    """
+    pending = b""
+    line = 1
+    offset = 0
+    for block in utf8_blocks(source, detection, block_size):
+        buf = pending + block if pending else block
+        end = boundary(buf, False)
+        if end <= 0:
+            pending = buf
+            continue
+        data = buf[:end]
+        pending = buf[end:]
+        yield TextBlock(data, line, offset)
+        line += data.count(b"\n")
+        offset += len(data)
+    if pending:
+        yield TextBlock(pending, line, offset)
