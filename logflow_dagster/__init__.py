@@ -1,1 +1,3 @@
 """logflow-dagster."""
+
+__version__ = "0.1.0"

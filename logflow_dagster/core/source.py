@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -60,6 +61,7 @@ class Source:
     path: str
     compression: str | None = None
     size: int | None = None
+    on_read: Callable[[int, int | None], None] | None = field(default=None, repr=False)
     _head: bytes | None = field(default=None, repr=False)
 
     @classmethod
@@ -107,8 +109,12 @@ class Source:
         if _is_uri(self.path):
             import fsspec
 
-            return fsspec.open(self.path, "rb").open()
-        return open(self.path, "rb", buffering=1 << 20)
+            raw: BinaryIO = fsspec.open(self.path, "rb").open()
+        else:
+            raw = open(self.path, "rb", buffering=1 << 20)
+        if self.on_read is not None:
+            return _ProgressReader(raw, self.on_read, self.size)  # type: ignore[return-value]
+        return raw
 
     def open(self) -> BinaryIO:
         """Opens the decompressed byte stream."""
@@ -159,3 +165,29 @@ def read_exactly(stream: BinaryIO, n: int) -> bytes:
         parts.append(chunk)
         remaining -= len(chunk)
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+class _ProgressReader(io.RawIOBase):
+    """Reports bytes read from the stored file (the compressed size, for compressed input)."""
+
+    def __init__(self, raw: BinaryIO, report: Callable[[int, int | None], None],
+                 total: int | None) -> None:
+        self._raw, self._report, self._total, self._done = raw, report, total, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self._done += len(data)
+        self._report(self._done, self._total)
+        return data
+
+    def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()

@@ -1,0 +1,167 @@
+"""Detection from content: format, compression, encoding, CSV dialect, log grammar.
+
+Magic bytes decide binary formats; text is decoded and looked at (markup, JSON, log grammars,
+then delimited dialects). A format the caller names wins over detection, and so do the
+per-option overrides (delimiter, header, encoding).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import UsageError
+from ..source import Source
+from .dialect import sniff_dialect
+from .encoding import EncodingGuess, detect_encoding
+from .result import CsvDialect, Detection
+
+_BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PAR1", "parquet"),
+    (b"Obj\x01", "avro"),
+    (b"PK\x03\x04", "xlsx"),
+)
+_TEXT_FORMATS = {"csv", "tsv", "json", "jsonl", "xml", "xes", "log"}
+_EXT_HINTS = {".tsv": "tsv", ".tab": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+              ".json": "json", ".xml": "xml", ".xes": "xes", ".log": "log", ".parquet": "parquet",
+              ".avro": "avro", ".xlsx": "xlsx"}
+
+
+def detect(
+    source: Source,
+    *,
+    format: str = "auto",
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    decimal: str | None = None,
+    log_grammar: str | None = None,
+) -> Detection:
+    """Finds out what an input is.
+
+    Args:
+        source: The opened input.
+        format: ``auto`` or a format name that skips format detection.
+        encoding, delimiter, header, decimal, log_grammar: Overrides of what detection finds.
+
+    Example:
+        >>> src = Source.open_path("events.csv.gz")  # doctest: +SKIP
+        >>> d = detect(src)  # doctest: +SKIP
+        >>> d.format, d.compression, d.dialect.delimiter  # doctest: +SKIP
+        ('csv', 'gzip', ',')
+    """
+    head = source.head()
+    complete = source.size is not None and source.compression is None and len(head) < 1 << 16
+    det = Detection(format="?", compression=source.compression)
+    fmt = format.lower()
+    if fmt == "auto":
+        fmt, det.confidence = _sniff_binary(head)
+    if fmt in ("parquet", "avro", "xlsx"):
+        det.format = fmt
+        return det
+    if fmt not in _TEXT_FORMATS and fmt != "?":
+        from ..decoders import get_decoder
+
+        get_decoder(fmt)  # raises UsageError with the list of formats
+    guess = EncodingGuess(encoding, 0) if encoding else detect_encoding(head, complete=complete)
+    if encoding:
+        _check_codec(encoding)
+    det.encoding, det.bom = guess.encoding, guess.bom
+    text = _decode_head(head[guess.bom :], guess.encoding)
+    if fmt == "?":
+        fmt, det.confidence, notes = _sniff_text(text, source)
+        det.notes.extend(notes)
+    det.format = fmt
+    if fmt in ("csv", "tsv"):
+        dialect, share = sniff_dialect(text, delimiter="\t" if fmt == "tsv" else delimiter)
+        if header is not None:
+            dialect.header = header
+        if decimal:
+            dialect.decimal = decimal
+        det.dialect = dialect
+        if format == "auto":
+            det.confidence = min(det.confidence, share) if det.confidence else share
+            det.format = "tsv" if dialect.delimiter == "\t" else "csv"
+    elif fmt == "log":
+        det.log_grammar = log_grammar or _sniff_log(text)[0]
+    elif fmt in ("xml", "xes"):
+        det.notes.append(f"record tag: {_sniff_markup(head)[2]}")
+    return det
+
+
+def _check_codec(name: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise UsageError(f"unknown encoding {name!r}") from None
+
+
+def _decode_head(head: bytes, encoding: str) -> str:
+    return head.decode(encoding, errors="replace")
+
+
+def _sniff_binary(head: bytes) -> tuple[str, float]:
+    for magic, fmt in _BINARY_MAGIC:
+        if head.startswith(magic):
+            if fmt == "xlsx" and b"xl/" not in head and b"[Content_Types]" not in head:
+                continue
+            return fmt, 1.0
+    return "?", 0.0
+
+
+def _sniff_text(text: str, source: Source) -> tuple[str, float, list[str]]:
+    stripped = text.lstrip()
+    hint = _EXT_HINTS.get(os.path.splitext(source.name)[1].lower())
+    if not stripped:
+        return hint or "csv", 0.0, ["empty input"]
+    if stripped[0] == "<":
+        fmt, confidence, _ = _sniff_markup(text.encode("utf-8"))
+        return fmt, confidence, []
+    if stripped[0] in "[{":
+        return _sniff_json(stripped)
+    grammar, share = _sniff_log(text)
+    if grammar != "line" and share >= 0.6:
+        return "log", share, [f"log grammar {grammar}"]
+    dialect, confidence = sniff_dialect(text)
+    if confidence >= 0.6:
+        return ("tsv" if dialect.delimiter == "\t" else "csv"), confidence, []
+    if hint in ("csv", "tsv"):
+        return hint, confidence, ["delimited by file name"]
+    return "log", 1.0 - confidence, ["no structure found: one line per record"]
+
+
+def _sniff_json(text: str) -> tuple[str, float, list[str]]:
+    import json
+
+    if text[0] == "[":
+        return "json", 0.95, []
+    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    parsed = 0
+    for ln in lines[:-1] if len(lines) > 1 else lines:
+        try:
+            if isinstance(json.loads(ln), dict):
+                parsed += 1
+        except ValueError:
+            pass
+    if parsed and parsed >= 0.8 * max(1, len(lines) - 1):
+        return "jsonl", parsed / max(1, len(lines) - 1), []
+    return "json", 0.8, []
+
+
+def _sniff_markup(head: bytes) -> tuple[str, float, str | None]:
+    from .markup import sniff_markup
+
+    return sniff_markup(head)
+
+
+def _sniff_log(text: str) -> tuple[str, float]:
+    from .log_grammar import sniff_log_grammar
+
+    lines = text.splitlines()
+    if len(lines) > 1 and not text.endswith("\n"):
+        lines = lines[:-1]  # the sample's last line may be cut
+    return sniff_log_grammar(lines[:200])
+
+
+__all__ = ["CsvDialect", "Detection", "detect"]

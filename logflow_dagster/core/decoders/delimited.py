@@ -1,0 +1,277 @@
+"""CSV, TSV and any other delimited text, streamed in blocks with exact bad-record lines.
+
+Each block of whole records is first parsed by pyarrow's multi-threaded CSV reader straight
+into the planned types (the fast path). Only when that fails (a wrong field count, a value that
+does not fit its column) is the block scanned structurally with numpy
+(:mod:`.csv_scan`): bad records are cut out with their physical line, byte offset and raw text,
+the rest is parsed as text and typed by :class:`TextTyper`, which reports the bad values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ..detect.dialect import sniff_dialect
+from ..detect.result import CsvDialect
+from ..errors import DataError, RowError
+from ..schema import TextTyper
+from .base import DecodedBatch, Decoder
+from .csv_scan import RecordScan, last_record_end, scan_records
+from .text_blocks import utf8_blocks
+
+_TRUE = ["true", "True", "TRUE"]
+_FALSE = ["false", "False", "FALSE"]
+_RAW_LIMIT = 64 << 10  # longest raw text kept for one rejected record
+
+
+class _InvalidRows:
+    """Counts rows pyarrow's parser rejects (used only to detect that a block is dirty)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, row: object) -> str:
+        self.count += 1
+        return "skip"
+
+
+def sanitize_names(names: list[str]) -> list[str]:
+    """Makes header names usable: blanks get ``column_N``, repeats get ``_2``, ``_3``.
+
+    Example:
+        >>> sanitize_names(["id", "", "id", " name "])
+        ['id', 'column_2', 'id_2', 'name']
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(names, start=1):
+        name = raw.strip() or f"column_{i}"
+        base, n = name, 1
+        while name in seen:
+            n += 1
+            name = f"{base}_{n}"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+class DelimitedDecoder(Decoder):
+    """Decodes delimited text (``csv``, ``tsv``, any one-character delimiter).
+
+    Example:
+        >>> from logflow_dagster.core.decoders import DecodeOptions, get_decoder
+        >>> from logflow_dagster.core.detect import detect
+        >>> from logflow_dagster.core.source import Source
+        >>> src = Source.open_path("events.csv")  # doctest: +SKIP
+        >>> dec = get_decoder("csv")(src, detect(src), DecodeOptions())  # doctest: +SKIP
+        >>> sum(b.records for b in dec.batches())  # doctest: +SKIP
+        5000000
+    """
+
+    format = "csv"
+
+    def batches(self) -> Iterator[DecodedBatch]:
+        opts = self.options
+        blocks = utf8_blocks(self.source, self.detection, opts.block_size)
+        first = next(blocks, b"")
+        dialect = self.detection.dialect or sniff_dialect(
+            first[: 1 << 16].decode("utf-8", "replace"),
+            delimiter="\t" if self.detection.format == "tsv" else None,
+        )[0]
+        self.dialect = dialect
+        self.info.update(delimiter=dialect.delimiter, quotechar=dialect.quotechar,
+                         header=dialect.header, decimal=dialect.decimal)
+        self.typer = TextTyper(opts.schema, threshold=opts.type_threshold,
+                               decimal_comma=dialect.decimal == ",")
+        self.names: list[str] | None = None
+        quote = ord(dialect.quotechar)
+        pending = first
+        line, offset = 1, 0
+        for chunk in blocks:
+            pending += chunk
+            if len(pending) < opts.block_size:
+                continue
+            end = last_record_end(pending, quote, False)
+            if end <= 0:
+                continue
+            used, out = self._block(pending[:end], line, offset, final=False)
+            yield from out
+            line += pending.count(b"\n", 0, used)
+            offset += used
+            pending = pending[used:]
+        while pending:
+            used, out = self._block(pending, line, offset, final=True)
+            yield from out
+            line += pending.count(b"\n", 0, used)
+            offset += used
+            pending = pending[used:]
+
+    # -- one block -------------------------------------------------------------------------
+
+    def _block(
+        self, data: bytes, line: int, offset: int, *, final: bool
+    ) -> tuple[int, list[DecodedBatch]]:
+        """Decodes whole records of ``data``; returns bytes used and the batches."""
+        skipped = 0
+        if self.names is None:
+            skipped = self._read_header(data)
+            if skipped:
+                line += data.count(b"\n", 0, skipped)
+                offset += skipped
+                data = data[skipped:]
+            if not data.strip():
+                return skipped + len(data), []
+        if not self.typer.plans:
+            self._plan_types(data)
+        table = self._parse_fast(data)
+        if table is not None:
+            return skipped + len(data), [DecodedBatch(b) for b in self._batches(table)]
+        scan = scan_records(data, delimiter=self.dialect.delimiter,
+                            quotechar=self.dialect.quotechar, first_line=line, final=final)
+        return skipped + scan.consumed, self._decode_dirty(data, scan, offset)
+
+    def _read_header(self, data: bytes) -> int:
+        """Sets the column names; returns the bytes the header took (0 without one)."""
+        scan = scan_records(data, delimiter=self.dialect.delimiter,
+                            quotechar=self.dialect.quotechar, first_line=1, final=True)
+        nonempty = np.flatnonzero(~scan.empty)
+        if nonempty.size == 0:
+            self.names = []
+            return 0
+        i = int(nonempty[0])
+        text = data[scan.starts[i] : scan.ends[i]].decode("utf-8", "replace")
+        cells = next(csv.reader(io.StringIO(text), delimiter=self.dialect.delimiter,
+                                quotechar=self.dialect.quotechar), [])
+        if self.dialect.header:
+            self.names = sanitize_names(cells)
+            end = int(scan.ends[i])
+            return end + (2 if data[end : end + 2] == b"\r\n" else 1)
+        self.names = [f"column_{k}" for k in range(1, len(cells) + 1)]
+        return 0
+
+    def _read_options(self) -> pacsv.ReadOptions:
+        return pacsv.ReadOptions(column_names=self.names, use_threads=True, block_size=1 << 20)
+
+    def _parse_options(self, handler: _InvalidRows | None = None) -> pacsv.ParseOptions:
+        return pacsv.ParseOptions(
+            delimiter=self.dialect.delimiter,
+            quote_char=self.dialect.quotechar,
+            double_quote=True,
+            newlines_in_values=True,
+            ignore_empty_lines=True,
+            invalid_row_handler=handler,
+        )
+
+    def _convert_options(self, types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
+        return pacsv.ConvertOptions(
+            column_types=types,
+            null_values=list(self.options.null_values),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            true_values=_TRUE,
+            false_values=_FALSE,
+            decimal_point=self.dialect.decimal,
+        )
+
+    def _parse_text(self, data: bytes, handler: _InvalidRows | None = None) -> pa.Table:
+        assert self.names is not None
+        types = dict.fromkeys(self.names, pa.string())
+        return pacsv.read_csv(pa.BufferReader(data), read_options=self._read_options(),
+                              parse_options=self._parse_options(handler),
+                              convert_options=self._convert_options(types))
+
+    def _plan_types(self, data: bytes) -> None:
+        scan = scan_records(data, delimiter=self.dialect.delimiter,
+                            quotechar=self.dialect.quotechar, first_line=1, final=True)
+        good = np.flatnonzero((scan.fields == len(self.names or [])) & ~scan.empty)
+        rows = good[: self.options.infer_rows]
+        if rows.size == 0:
+            self.typer.infer(pa.table({n: pa.array([], pa.string()) for n in self.names or []}))
+            return
+        sample = b"\n".join(data[scan.starts[i] : scan.ends[i]] for i in rows) + b"\n"
+        self.typer.infer(self._parse_text(sample))
+
+    def _parse_fast(self, data: bytes) -> pa.Table | None:
+        handler = _InvalidRows()
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(data),
+                read_options=self._read_options(),
+                parse_options=self._parse_options(handler),
+                convert_options=self._convert_options(self.typer.arrow_types()),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        return None if handler.count else table
+
+    def _batches(self, table: pa.Table) -> list[pa.RecordBatch]:
+        return table.combine_chunks().to_batches(max_chunksize=max(self.options.batch_size,
+                                                                   table.num_rows))
+
+    def _decode_dirty(self, data: bytes, scan: RecordScan, offset: int) -> list[DecodedBatch]:
+        width = len(self.names or [])
+        keep = ~scan.empty
+        bad_shape = keep & (scan.fields != width)
+        good = np.flatnonzero(keep & ~bad_shape)
+        errors: dict[int, RowError] = {}
+        for i in np.flatnonzero(bad_shape):
+            found = int(scan.fields[i])
+            reason = ("unterminated quoted field" if found < 0
+                      else f"expected {width} fields, found {found}")
+            errors[int(i)] = self._row_error(data, scan, int(i), offset, reason)
+        batches: list[DecodedBatch] = []
+        if good.size:
+            text = self._parse_text(_join_records(data, scan, good))
+            if text.num_rows != good.size:  # the scanner and pyarrow disagree: never guess
+                raise DataError(
+                    f"internal CSV structure mismatch ({text.num_rows} rows parsed, "
+                    f"{good.size} records found)", source=self.source.path,
+                    line=int(scan.lines[good[0]]))
+            typed, failures = self.typer.apply(text.combine_chunks().to_batches()[0]
+                                               if text.num_rows else _empty_batch(text))
+            for failure in failures:
+                for row, value in zip(failure.rows.tolist(), failure.values, strict=True):
+                    rec = int(good[row])
+                    if rec not in errors:
+                        reason = f"expected {failure.expected} in column {failure.column!r}"
+                        errors[rec] = self._row_error(data, scan, rec, offset, reason,
+                                                      failure.column, value)
+            batches.append(DecodedBatch(typed))
+        ordered = [errors[k] for k in sorted(errors)]
+        if batches:
+            batches[0].errors = ordered
+        elif ordered:
+            batches.append(DecodedBatch(None, ordered))
+        return batches
+
+    def _row_error(self, data: bytes, scan: RecordScan, i: int, offset: int, reason: str,
+                   column: str | None = None, value: str | None = None) -> RowError:
+        start, end = int(scan.starts[i]), int(scan.ends[i])
+        raw = data[start : min(end, start + _RAW_LIMIT)].decode("utf-8", "replace")
+        return RowError(reason, line=int(scan.lines[i]), raw=raw, byte_offset=offset + start,
+                        column=column, value=value)
+
+
+def _join_records(data: bytes, scan: RecordScan, rows: np.ndarray) -> bytes:
+    """The bytes of the selected records, newline-terminated, copying runs not records."""
+    if rows.size == 0:
+        return b""
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    parts: list[bytes] = []
+    for run in np.split(rows, breaks):
+        parts.append(data[scan.starts[run[0]] : scan.ends[run[-1]]])
+        parts.append(b"\n")
+    return b"".join(parts)
+
+
+def _empty_batch(table: pa.Table) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist([], schema=table.schema)
+
+
+__all__ = ["CsvDialect", "DelimitedDecoder", "sanitize_names"]

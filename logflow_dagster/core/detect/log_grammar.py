@@ -1,0 +1,233 @@
+"""Log-line grammars as data, and sniffing which one a sample of lines follows.
+
+Each grammar is an anchored RE2 pattern (the engine of :func:`pyarrow.compute.extract_regex`)
+whose named groups become the columns, plus the type of each column and how its timestamp is
+written. The log decoder applies the pattern to whole Arrow arrays of lines at once, so adding a
+grammar means adding an entry to :data:`GRAMMARS`, not writing a parser.
+
+Grammars:
+
+- ``combined``: Apache/Nginx combined log format; the common log format (without referer and
+  user agent) matches too, and trailing extra fields after the user agent are tolerated.
+- ``syslog5424``: RFC 5424 syslog lines (``<pri>version timestamp host app procid msgid sd msg``).
+- ``syslog3164``: BSD syslog, RFC 3164 (``<pri>Mmm dd hh:mm:ss host tag[pid]: msg``, the
+  ``<pri>`` optional, as in files written by syslog daemons).
+- ``logfmt``: ``key=value`` pairs, values optionally double-quoted (with backslash escapes).
+- ``line``: the fallback for any other text: one ``line`` column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Minimum share of sampled non-blank lines a grammar must match to be chosen.
+SNIFF_THRESHOLD = 0.6
+
+#: Lines the decoder samples when the detection did not name a grammar.
+SNIFF_LINES = 200
+
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+
+
+@dataclass(frozen=True, slots=True)
+class LogGrammar:
+    """One log-line grammar.
+
+    Attributes:
+        name: Registry key (``combined`` ...), also stored in ``Detection.log_grammar``.
+        pattern: Anchored RE2 pattern; its named groups are the extracted fields. A group
+            that does not take part in a match yields an empty string, read as null.
+        columns: Output columns in order, each with its kind: ``string``, ``int`` or
+            ``timestamp`` (``timestamp[us, tz=UTC]``). Columns that are not groups of
+            ``pattern`` are derived (``facility`` and ``severity`` from ``pri``).
+        timestamp_format: How the timestamp column is written: a ``strptime`` format, or
+            ``iso8601``. ``None`` for grammars without a fixed timestamp.
+        nil: Columns in which ``-`` stands for "no value" (read as null).
+        unescape: Columns whose ``\\"`` and ``\\\\`` escapes are undone.
+        day_pattern: RE2 pattern whose group ``day`` finds the day of month in the timestamp
+            text as given to ``strptime``; Arrow's ``strptime`` rolls 31 Feb over to March, so
+            the decoder rejects values whose parsed day differs from the written one.
+        sniff_pattern: A stricter pattern used only for sniffing (defaults to ``pattern``).
+
+    Example:
+        >>> GRAMMARS["combined"].column_kinds["status"]
+        'int'
+    """
+
+    name: str
+    pattern: str
+    columns: tuple[tuple[str, str], ...]
+    timestamp_format: str | None = None
+    nil: frozenset[str] = frozenset()
+    unescape: frozenset[str] = frozenset()
+    day_pattern: str | None = None
+    sniff_pattern: str | None = None
+
+    @property
+    def column_kinds(self) -> dict[str, str]:
+        """Column name -> kind, in output order."""
+        return dict(self.columns)
+
+    @property
+    def derives_priority(self) -> bool:
+        """True when ``facility`` and ``severity`` are derived from ``pri``."""
+        return "facility" in self.column_kinds
+
+
+COMBINED = LogGrammar(
+    name="combined",
+    pattern=(
+        r"^(?P<host>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]*)\] "
+        r'"(?:(?P<method>[A-Za-z]+) (?P<path>(?:[^"\\ ]|\\.)+)(?: (?P<protocol>[^"\\ ]+))?'
+        r'|(?:[^"\\]|\\.)*)" '
+        r"(?P<status>\d{3}) (?P<bytes>\S+)"
+        r'(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<user_agent>(?:[^"\\]|\\.)*)")?'
+        r"(?: .*)?$"
+    ),
+    columns=(
+        ("host", "string"),
+        ("ident", "string"),
+        ("user", "string"),
+        ("time", "timestamp"),
+        ("method", "string"),
+        ("path", "string"),
+        ("protocol", "string"),
+        ("status", "int"),
+        ("bytes", "int"),
+        ("referer", "string"),
+        ("user_agent", "string"),
+    ),
+    timestamp_format="%d/%b/%Y:%H:%M:%S %z",
+    day_pattern=r"^(?P<day>\d{1,2})/",
+    nil=frozenset({"ident", "user", "bytes", "referer", "user_agent"}),
+    unescape=frozenset({"path", "referer", "user_agent"}),
+)
+
+SYSLOG5424 = LogGrammar(
+    name="syslog5424",
+    pattern=(
+        r"^<(?P<pri>\d{1,3})>(?P<version>\d{1,3}) (?P<timestamp>\S+) (?P<hostname>\S+) "
+        r"(?P<app_name>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
+        r'(?P<structured_data>-|(?:\[(?:[^\]"\\]|\\.|' + _QUOTED + r")*\])+)"
+        r"(?: (?P<message>.*))?$"
+    ),
+    columns=(
+        ("pri", "int"),
+        ("facility", "int"),
+        ("severity", "int"),
+        ("version", "int"),
+        ("timestamp", "timestamp"),
+        ("hostname", "string"),
+        ("app_name", "string"),
+        ("procid", "string"),
+        ("msgid", "string"),
+        ("structured_data", "string"),
+        ("message", "string"),
+    ),
+    timestamp_format="iso8601",
+    nil=frozenset({"timestamp", "hostname", "app_name", "procid", "msgid", "structured_data"}),
+)
+
+SYSLOG3164 = LogGrammar(
+    name="syslog3164",
+    pattern=(
+        r"^(?:<(?P<pri>\d{1,3})>)?"
+        r"(?P<timestamp>(?:" + _MONTHS + r") [ \d]\d \d{2}:\d{2}:\d{2}) (?P<hostname>\S+)"
+        r"(?: (?:(?P<tag>[^:\[\s]+)(?:\[(?P<pid>\d+)\])?: ?)?(?P<message>.*))?$"
+    ),
+    columns=(
+        ("pri", "int"),
+        ("facility", "int"),
+        ("severity", "int"),
+        ("timestamp", "timestamp"),
+        ("hostname", "string"),
+        ("tag", "string"),
+        ("pid", "int"),
+        ("message", "string"),
+    ),
+    # The year is not in the line: the decoder prefixes it (see LogDecoder).
+    timestamp_format="%Y %b %d %H:%M:%S",
+    day_pattern=r"^\d+ [A-Za-z]{3} +(?P<day>\d{1,2}) ",
+)
+
+_LOGFMT_PAIR = r"[A-Za-z_][\w.\-/@]*=(?:" + _QUOTED + r'|[^\s"]*)'
+
+LOGFMT = LogGrammar(
+    name="logfmt",
+    # Decoding tokenizes each line in Python (keys vary per line); this pattern only sniffs:
+    # every token must be a key=value pair.
+    pattern=r"^\s*" + _LOGFMT_PAIR + r"(?:\s+" + _LOGFMT_PAIR + r")*\s*$",
+    columns=(),
+)
+
+LINE = LogGrammar(name="line", pattern=r"^.*$", columns=(("line", "string"),))
+
+#: The grammars by name, in sniffing priority order (ties go to the earlier one).
+GRAMMARS: dict[str, LogGrammar] = {
+    g.name: g for g in (COMBINED, SYSLOG5424, SYSLOG3164, LOGFMT, LINE)
+}
+
+#: Names accepted in ``Detection.log_grammar``.
+LOG_GRAMMARS: tuple[str, ...] = tuple(GRAMMARS)
+
+
+def get_grammar(name: str) -> LogGrammar:
+    """Returns the grammar registered under ``name``.
+
+    Raises:
+        KeyError: For an unknown name (the decoder turns it into a ``UsageError``).
+
+    Example:
+        >>> get_grammar("syslog5424").timestamp_format
+        'iso8601'
+    """
+    return GRAMMARS[name]
+
+
+def grammar_shares(lines: list[str]) -> dict[str, float]:
+    """Share of the non-blank ``lines`` each structured grammar matches.
+
+    Example:
+        >>> grammar_shares(["a=1 b=2", "x=3"])["logfmt"]
+        1.0
+    """
+    sample = [ln.rstrip("\r\n") for ln in lines]
+    sample = [ln for ln in sample if ln.strip()]
+    shares = {name: 0.0 for name in GRAMMARS if name != "line"}
+    if not sample:
+        return shares
+    arr = pa.array(sample, pa.string())
+    for name in shares:
+        grammar = GRAMMARS[name]
+        hits = pc.sum(pc.match_substring_regex(arr, grammar.sniff_pattern or grammar.pattern))
+        shares[name] = (hits.as_py() or 0) / len(sample)
+    return shares
+
+
+def sniff_log_grammar(lines: list[str]) -> tuple[str, float]:
+    """Picks the grammar that matches the largest share of the non-blank sample lines.
+
+    Args:
+        lines: Sample lines (trailing ``\\r``/``\\n`` are ignored; blank lines are skipped).
+
+    Returns:
+        ``(grammar, share)``: the best grammar and the share of lines it matches when that
+        share is at least :data:`SNIFF_THRESHOLD`, else ``("line", share)`` with the best
+        grammar's share (``0.0`` for a sample without non-blank lines).
+
+    Example:
+        >>> sniff_log_grammar(['127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 5'])
+        ('combined', 1.0)
+        >>> sniff_log_grammar(["hello world"])
+        ('line', 0.0)
+    """
+    shares = grammar_shares(lines)
+    best = max(shares, key=lambda name: shares[name])  # first of the ties, in GRAMMARS order
+    share = shares[best]
+    if share >= SNIFF_THRESHOLD:
+        return best, share
+    return "line", share

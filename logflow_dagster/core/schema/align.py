@@ -1,0 +1,66 @@
+"""Keeping one output schema while batches arrive with new columns or wider types."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import DataError
+
+
+class SchemaAligner:
+    """Unifies the schemas of successive batches by column name.
+
+    A batch with the same columns passes through (reordered, missing columns as nulls). A new
+    column or a wider type (int64 -> double) grows the schema; ``conform`` then says so, and the
+    caller starts a new output segment.
+
+    Example:
+        >>> al = SchemaAligner()
+        >>> _ = al.conform(pa.record_batch({"a": [1]}))
+        >>> b, changed = al.conform(pa.record_batch({"a": [1.5], "b": ["x"]}))
+        >>> changed, str(al.schema.field("a").type), b.num_columns
+        (True, 'double', 2)
+    """
+
+    def __init__(self) -> None:
+        self.schema: pa.Schema | None = None
+
+    def conform(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bool]:
+        """Returns the batch in the (possibly grown) schema and whether the schema changed."""
+        if self.schema is None:
+            self.schema = batch.schema.remove_metadata()
+            return batch, True
+        if batch.schema.equals(self.schema, check_metadata=False):
+            return batch, False
+        changed = False
+        if not _fits(batch.schema, self.schema):
+            try:
+                grown = pa.unify_schemas([self.schema, batch.schema.remove_metadata()],
+                                         promote_options="permissive")
+            except (pa.ArrowTypeError, pa.ArrowInvalid) as err:
+                raise DataError(f"incompatible column types across records: {err}") from None
+            changed = not grown.equals(self.schema)
+            self.schema = grown
+        return conform_batch(batch, self.schema), changed
+
+
+def _fits(schema: pa.Schema, target: pa.Schema) -> bool:
+    for f in schema:
+        i = target.get_field_index(f.name)
+        if i < 0 or (target.field(i).type != f.type and not pa.types.is_null(f.type)):
+            return False
+    return True
+
+
+def conform_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """Reorders, casts and null-fills ``batch`` to ``schema``."""
+    arrays = []
+    for f in schema:
+        i = batch.schema.get_field_index(f.name)
+        if i < 0:
+            arrays.append(pa.nulls(batch.num_rows, f.type))
+        else:
+            col = batch.column(i)
+            arrays.append(col if col.type == f.type else pc.cast(col, f.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
