@@ -119,7 +119,7 @@ def _sniff_text(text: str, source: Source) -> tuple[str, float, list[str]]:
         fmt, confidence, _ = _sniff_markup(text.encode("utf-8"))
         return fmt, confidence, []
     if stripped[0] in "[{":
-        return _sniff_json(stripped)
+        return _sniff_json(stripped, hint)
     grammar, share = _sniff_log(text)
     if grammar != "line" and share >= 0.6:
         return "log", share, [f"log grammar {grammar}"]
@@ -131,7 +131,7 @@ def _sniff_text(text: str, source: Source) -> tuple[str, float, list[str]]:
     return "log", 1.0 - confidence, ["no structure found: one line per record"]
 
 
-def _sniff_json(text: str) -> tuple[str, float, list[str]]:
+def _sniff_json(text: str, hint: str | None) -> tuple[str, float, list[str]]:
     import json
 
     if text[0] == "[":
@@ -144,8 +144,9 @@ def _sniff_json(text: str) -> tuple[str, float, list[str]]:
                 parsed += 1
         except ValueError:
             pass
-    if parsed and parsed >= 0.8 * max(1, len(lines) - 1):
-        return "jsonl", parsed / max(1, len(lines) - 1), []
+    checked = max(1, len(lines) - 1)
+    if parsed and (parsed >= 0.5 * checked or hint == "jsonl"):
+        return "jsonl", parsed / checked, []
     return "json", 0.8, []
 
 

@@ -45,7 +45,8 @@ class LogGrammar:
             ``timestamp`` (``timestamp[us, tz=UTC]``). Columns that are not groups of
             ``pattern`` are derived (``facility`` and ``severity`` from ``pri``).
         timestamp_format: How the timestamp column is written: a ``strptime`` format, or
-            ``iso8601``. ``None`` for grammars without a fixed timestamp.
+            ``iso8601``. ``None`` for grammars without a fixed timestamp. A format without a
+            year (RFC 3164) gets the decoder's year prefixed.
         nil: Columns in which ``-`` stands for "no value" (read as null).
         unescape: Columns whose ``\\"`` and ``\\\\`` escapes are undone.
         day_pattern: RE2 pattern whose group ``day`` finds the day of month in the timestamp
@@ -149,9 +150,9 @@ SYSLOG3164 = LogGrammar(
         ("pid", "int"),
         ("message", "string"),
     ),
-    # The year is not in the line: the decoder prefixes it (see LogDecoder).
-    timestamp_format="%Y %b %d %H:%M:%S",
-    day_pattern=r"^\d+ [A-Za-z]{3} +(?P<day>\d{1,2}) ",
+    # No year in the line: the decoder prefixes one (see LogDecoder).
+    timestamp_format="%b %d %H:%M:%S",
+    day_pattern=r"^[A-Za-z]{3} +(?P<day>\d{1,2}) ",
 )
 
 _LOGFMT_PAIR = r"[A-Za-z_][\w.\-/@]*=(?:" + _QUOTED + r'|[^\s"]*)'

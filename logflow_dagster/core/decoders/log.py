@@ -1,0 +1,420 @@
+"""Log lines (access logs, syslog, logfmt, plain text) to Arrow batches.
+
+The input is read as UTF-8 blocks of whole lines (:func:`iter_text_blocks`); each block is cut
+into an Arrow array of lines without a Python loop (newline positions from NumPy, the array
+built over the block's own buffer). Regex grammars are applied with
+:func:`pyarrow.compute.extract_regex` to the whole array and the fields cast column by column.
+
+- Blank lines (empty or whitespace only) are skipped; they are neither records nor errors.
+- A line the grammar does not match, or whose value does not cast, becomes a
+  :class:`RowError` with its physical line number, text and byte offset in the UTF-8 stream.
+- Timestamps are ``timestamp[us, tz=UTC]``. RFC 3164 lines carry neither year nor zone: the
+  year is ``options.extra["year"]`` or else the current UTC year, and the time is read as UTC.
+- ``logfmt`` keys vary per line, so lines are tokenized in Python; the columns are the keys in
+  order of first appearance (each batch carries every key seen so far), typed by
+  :class:`TextTyper`.
+"""
+
+from __future__ import annotations
+
+import lzma
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..detect.log_grammar import GRAMMARS, LOG_GRAMMARS, SNIFF_LINES, LogGrammar, sniff_log_grammar
+from ..errors import DataError, RowError, UsageError
+from ..schema.infer import TextTyper
+from .base import DecodedBatch, Decoder
+from .text_blocks import TextBlock, iter_text_blocks
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+_INT = r"^[+-]?\d{1,18}$"
+_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})$"
+_NULL = pa.scalar(None, pa.string())
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Non-blank lines of a block, with where each one starts.
+
+    Attributes:
+        text: The lines without their terminator (``\\n`` or ``\\r\\n``).
+        line: 1-based physical line number of each line.
+        offset: Byte offset of each line's first byte in the UTF-8 stream.
+    """
+
+    text: pa.StringArray
+    line: np.ndarray
+    offset: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def slice(self, start: int, stop: int) -> Lines:
+        """The lines ``start`` to ``stop`` (exclusive)."""
+        return Lines(
+            self.text.slice(start, stop - start), self.line[start:stop], self.offset[start:stop]
+        )
+
+    def error(
+        self, i: int, reason: str, column: str | None = None, value: str | None = None
+    ) -> RowError:
+        """A :class:`RowError` for line ``i``."""
+        return RowError(
+            reason,
+            line=int(self.line[i]),
+            raw=self.text[i].as_py(),
+            byte_offset=int(self.offset[i]),
+            column=column,
+            value=value,
+        )
+
+
+def split_lines(block: TextBlock) -> Lines:
+    """Cuts a block into its non-blank lines, vectorized.
+
+    Example:
+        >>> lines = split_lines(TextBlock(b"a\\r\\n\\nbc\\n", first_line=3, offset=10))
+        >>> lines.text.to_pylist(), lines.line.tolist(), lines.offset.tolist()
+        (['a', 'bc'], [3, 5], [10, 14])
+    """
+    data = block.data
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 0x0A).astype(np.int64)
+    if len(buf) and buf[-1] != 0x0A:
+        ends = np.append(ends, np.int64(len(buf)))
+    n = len(ends)
+    if n == 0:
+        return Lines(pa.array([], pa.string()), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    starts = np.empty(n, np.int64)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    stops = ends - ((ends > starts) & (buf[np.maximum(ends - 1, 0)] == 0x0D))
+    # Pieces alternate line, terminator, line ...; the even ones are the lines.
+    bounds = np.empty(2 * n, np.int64)
+    bounds[0::2] = starts
+    bounds[1::2] = stops
+    pieces = pa.Array.from_buffers(
+        pa.large_binary(), 2 * n - 1, [None, pa.py_buffer(bounds), pa.py_buffer(data)]
+    )
+    raw = pieces.take(pa.array(np.arange(0, 2 * n - 1, 2, dtype=np.int64)))
+    try:
+        text = raw.cast(pa.large_string())
+    except pa.ArrowInvalid:  # bytes that are not UTF-8: U+FFFD, as for other encodings
+        text = pa.array([b.decode("utf-8", "replace") for b in raw.to_pylist()], pa.large_string())
+    text = text.cast(pa.string())
+    keep = pc.invert(pc.or_(pc.equal(pc.utf8_length(text), 0), pc.utf8_is_space(text)))
+    mask = keep.to_numpy(zero_copy_only=False)
+    numbers = block.first_line + np.arange(n, dtype=np.int64)
+    return Lines(text.filter(keep), numbers[mask], (block.offset + starts)[mask])
+
+
+class _Failures:
+    """The first failing column of each row of a batch (one error per rejected record)."""
+
+    def __init__(self, rows: int) -> None:
+        self.bad = np.zeros(rows, dtype=bool)
+        self.found: dict[int, tuple[str, str, str | None]] = {}
+
+    def add(self, column: str, mask: np.ndarray, values: pa.Array, expected: str) -> None:
+        new = np.flatnonzero(mask & ~self.bad)
+        taken = values.take(pa.array(new, pa.int64())).to_pylist()
+        for row, value in zip(new.tolist(), taken, strict=True):
+            reason = f"{column} value is not a valid {expected}"
+            self.found[row] = (column, reason, None if value is None else str(value))
+        self.bad |= mask
+
+
+def _np(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def _to_int(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    ok = pc.fill_null(pc.match_substring_regex(values, _INT), False)
+    return pc.cast(pc.if_else(ok, values, _NULL), pa.int64()), _np(pc.is_valid(values)) & ~_np(ok)
+
+
+def _to_iso_timestamp(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    ok = _np(pc.match_substring_regex(values, _ISO))
+    candidates = pc.if_else(pa.array(ok), values, _NULL)
+    try:
+        typed = pc.cast(candidates, TIMESTAMP)
+    except pa.ArrowInvalid:  # a well-formed but impossible date (2003-02-30): one by one
+        out: list[object] = []
+        for i, value in enumerate(candidates.to_pylist()):
+            try:
+                out.append(None if value is None else pc.cast(pa.array([value]), TIMESTAMP)[0])
+            except pa.ArrowInvalid:
+                out.append(None)
+                ok[i] = False
+        typed = pa.array([None if v is None else v.value for v in out], pa.int64()).cast(TIMESTAMP)
+    return typed, _np(pc.is_valid(values)) & ~ok
+
+
+def _to_clock_timestamp(
+    values: pa.Array, fmt: str, day_pattern: str | None, year: int
+) -> tuple[pa.Array, np.ndarray]:
+    text = values
+    if "%Y" not in fmt and "%y" not in fmt:  # no year written (RFC 3164): prefix one
+        text = pc.binary_join_element_wise(str(year), values, " ")
+        fmt = "%Y " + fmt
+    typed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+    ok = pc.is_valid(typed)
+    if day_pattern:  # strptime rolls 31 Feb over to 2/3 March: compare the written day
+        local = typed
+        if "%z" in fmt:
+            naive = pc.replace_substring_regex(text, r"[+-]\d{4}$", "+0000")
+            local = pc.strptime(naive, format=fmt, unit="us", error_is_null=True)
+        day = pc.struct_field(pc.extract_regex(values, day_pattern), [0])
+        same = pc.equal(pc.day(local), pc.cast(day, pa.int64()))
+        ok = pc.and_(ok, pc.fill_null(same, False))
+    typed = pc.if_else(ok, typed, pa.scalar(None, typed.type)).cast(TIMESTAMP)
+    return typed, _np(pc.is_valid(values)) & ~_np(ok)
+
+
+class _RegexParser:
+    """Applies a regex grammar to a run of lines."""
+
+    def __init__(self, grammar: LogGrammar, year: int) -> None:
+        self.grammar = grammar
+        self.year = year
+        self.reason = f"line does not match the {grammar.name} grammar"
+        self.schema = pa.schema(
+            [
+                (name, {"int": pa.int64(), "timestamp": TIMESTAMP}.get(kind, pa.string()))
+                for name, kind in grammar.columns
+            ]
+        )
+
+    def _clean(self, name: str, values: pa.Array) -> pa.Array:
+        nulls = pc.equal(values, "")
+        if name in self.grammar.nil:
+            nulls = pc.or_(nulls, pc.equal(values, "-"))
+        values = pc.if_else(nulls, _NULL, values)
+        if name in self.grammar.unescape:
+            values = pc.replace_substring_regex(values, r'\\(["\\])', r"\1")
+        if name == "message" and self.grammar.name == "syslog5424":
+            values = pc.replace_substring_regex(values, "^\ufeff", "")  # RFC 5424 BOM
+        return values
+
+    def _typed(self, name: str, kind: str, values: pa.Array) -> tuple[pa.Array, np.ndarray, str]:
+        fmt = self.grammar.timestamp_format
+        if kind == "int":
+            typed, bad = _to_int(values)
+            if name == "pri":
+                bad |= _np(pc.greater(typed, 191))
+                return (
+                    pc.if_else(pa.array(bad), pa.scalar(None, pa.int64()), typed),
+                    bad,
+                    ("syslog priority (0-191)"),
+                )
+            return typed, bad, "integer"
+        if kind == "timestamp" and fmt == "iso8601":
+            typed, bad = _to_iso_timestamp(values)
+            return typed, bad, "ISO 8601 timestamp"
+        if kind == "timestamp" and fmt:
+            typed, bad = _to_clock_timestamp(values, fmt, self.grammar.day_pattern, self.year)
+            return typed, bad, f"timestamp ({fmt})"
+        return values, np.zeros(len(values), dtype=bool), "string"
+
+    def parse(self, lines: Lines) -> DecodedBatch:
+        struct = pc.extract_regex(lines.text, self.grammar.pattern)
+        matched = _np(struct.is_valid())
+        errors = [lines.error(int(i), self.reason) for i in np.flatnonzero(~matched)]
+        rows = np.flatnonzero(matched)
+        if len(rows) == 0:
+            return DecodedBatch(None, errors)
+        fields = struct.filter(pa.array(matched))
+        failures = _Failures(len(rows))
+        arrays: dict[str, pa.Array] = {}
+        for name, kind in self.grammar.columns:
+            if name in ("facility", "severity"):
+                continue
+            values = self._clean(name, fields.field(name))
+            typed, bad, expected = self._typed(name, kind, values)
+            if bad.any():
+                failures.add(name, bad, values, expected)
+            arrays[name] = typed
+        if self.grammar.derives_priority:
+            pri = arrays["pri"]
+            arrays["facility"] = pc.divide(pri, 8)
+            arrays["severity"] = pc.subtract(pri, pc.multiply(arrays["facility"], 8))
+        batch = pa.RecordBatch.from_arrays(
+            [arrays[f.name] for f in self.schema], schema=self.schema
+        )
+        if failures.found:
+            batch = batch.filter(pa.array(~failures.bad))
+            for row, (column, reason, value) in failures.found.items():
+                errors.append(lines.error(int(rows[row]), reason, column, value))
+            errors.sort(key=lambda e: e.line or 0)
+        return DecodedBatch(batch if batch.num_rows else None, errors)
+
+
+_LOGFMT_TOKEN = re.compile(r'\s*([^\s="]+)(?:=(?:"((?:[^"\\]|\\.)*)"|([^\s"]*)))?(?=\s|$)')
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+
+
+def parse_logfmt(line: str) -> dict[str, str | None] | None:
+    """Reads one logfmt line; ``None`` when it is not logfmt (or has no ``key=value`` pair).
+
+    A bare ``key`` and an empty ``key=`` give null; the last of repeated keys wins.
+
+    Example:
+        >>> parse_logfmt('level=info msg="disk \\\\"sda\\\\" full" retry')
+        {'level': 'info', 'msg': 'disk "sda" full', 'retry': None}
+    """
+    out: dict[str, str | None] = {}
+    pairs = 0
+    pos, end = 0, len(line.rstrip())
+    while pos < end:
+        m = _LOGFMT_TOKEN.match(line, pos)
+        if m is None:
+            return None
+        key, quoted, bare = m.groups()
+        if quoted is not None:
+            out[key] = re.sub(r"\\(.)", lambda e: _ESCAPES.get(e[1], e[1]), quoted)
+        else:
+            out[key] = bare or None
+        pairs += quoted is not None or bare is not None
+        pos = m.end()
+    return out if pairs else None
+
+
+class _LogfmtParser:
+    """Tokenizes logfmt lines and types the columns with a :class:`TextTyper`."""
+
+    def __init__(self, typer: TextTyper) -> None:
+        self.typer = typer
+        self.keys: dict[str, None] = {}
+
+    def parse(self, lines: Lines) -> DecodedBatch:
+        errors: list[RowError] = []
+        records: list[dict[str, str | None]] = []
+        kept: list[int] = []
+        for i, text in enumerate(lines.text.to_pylist()):
+            record = parse_logfmt(text)
+            if record is None:
+                errors.append(lines.error(i, "line does not match the logfmt grammar"))
+                continue
+            self.keys.update(dict.fromkeys(record))
+            records.append(record)
+            kept.append(i)
+        if not records:
+            return DecodedBatch(None, errors)
+        names = list(self.keys)
+        batch = pa.RecordBatch.from_arrays(
+            [pa.array([r.get(k) for r in records], pa.string()) for k in names], names=names
+        )
+        typed, cast_failures = self.typer.apply(batch)
+        seen: set[int] = set()
+        for failure in cast_failures:
+            for row, value in zip(failure.rows.tolist(), failure.values, strict=True):
+                if row not in seen:
+                    seen.add(row)
+                    reason = f"{failure.column} value is not a valid {failure.expected}"
+                    errors.append(lines.error(kept[row], reason, failure.column, value))
+        errors.sort(key=lambda e: e.line or 0)
+        return DecodedBatch(typed if typed.num_rows else None, errors)
+
+
+class _LineParser:
+    """Every line is a record with one ``line`` column."""
+
+    def parse(self, lines: Lines) -> DecodedBatch:
+        return DecodedBatch(pa.RecordBatch.from_arrays([lines.text], names=["line"]))
+
+
+class LogDecoder(Decoder):
+    """Decodes log lines with the grammar named by the detection, or sniffed from the input.
+
+    ``self.info`` gets ``log_grammar`` (and ``log_grammar_share`` when sniffed,
+    ``syslog_year`` for RFC 3164).
+
+    Example:
+        >>> from logflow_dagster.core.decoders import DecodeOptions
+        >>> src = Source.open_path("access.log")  # doctest: +SKIP
+        >>> det = Detection("log", encoding="utf-8", log_grammar="combined")  # doctest: +SKIP
+        >>> out = list(LogDecoder(src, det, DecodeOptions()).batches())  # doctest: +SKIP
+        >>> out[0].batch.column("status")  # doctest: +SKIP
+    """
+
+    format = "log"
+
+    def batches(self) -> Iterator[DecodedBatch]:
+        """Yields batches of at most ``options.batch_size`` records and the rejected lines."""
+        pending: list[Lines] = []
+        parser: _RegexParser | _LogfmtParser | _LineParser | None = None
+        for block in self._blocks():
+            lines = split_lines(block)
+            if parser is None:
+                pending.append(lines)
+                if (
+                    self.detection.log_grammar is None
+                    and sum(len(p) for p in pending) < SNIFF_LINES
+                ):
+                    continue
+                parser = self._parser(pending)
+                for run in pending:
+                    yield from self._emit(parser, run)
+                pending = []
+                continue
+            yield from self._emit(parser, lines)
+        if parser is None:
+            parser = self._parser(pending)
+            for run in pending:
+                yield from self._emit(parser, run)
+
+    def _emit(
+        self, parser: _RegexParser | _LogfmtParser | _LineParser, lines: Lines
+    ) -> Iterator[DecodedBatch]:
+        size = max(1, self.options.batch_size)
+        for start in range(0, len(lines), size):
+            yield parser.parse(lines.slice(start, min(start + size, len(lines))))
+
+    def _blocks(self) -> Iterator[TextBlock]:
+        try:
+            yield from iter_text_blocks(self.source, self.detection, self.options.block_size)
+        except (OSError, EOFError, zlib.error, lzma.LZMAError) as err:
+            if self.source.compression is None:
+                raise
+            raise DataError(
+                f"cannot decompress ({self.source.compression}): {err}", source=self.source.path
+            ) from err
+
+    def _parser(self, sample: list[Lines]) -> _RegexParser | _LogfmtParser | _LineParser:
+        name = self.detection.log_grammar
+        if name is None:
+            head: list[str] = []
+            for run in sample:
+                head.extend(run.text.slice(0, SNIFF_LINES - len(head)).to_pylist())
+            name, share = sniff_log_grammar(head)
+            self.info["log_grammar_share"] = share
+        if name not in GRAMMARS:
+            choices = ", ".join(LOG_GRAMMARS)
+            raise UsageError(f"unknown log grammar {name!r}; choose one of {choices}")
+        self.info["log_grammar"] = name
+        if name == "line":
+            return _LineParser()
+        if name == "logfmt":
+            typer = TextTyper(self.options.schema, threshold=self.options.type_threshold)
+            return _LogfmtParser(typer)
+        year = self._year()
+        if name == "syslog3164":
+            self.info["syslog_year"] = year
+        return _RegexParser(GRAMMARS[name], year)
+
+    def _year(self) -> int:
+        year = self.options.extra.get("year")
+        if year is None:
+            return datetime.now(UTC).year
+        try:
+            return int(year)
+        except (TypeError, ValueError):
+            raise UsageError(f"option year must be an integer, got {year!r}") from None
