@@ -18,7 +18,6 @@ built over the block's own buffer). Regex grammars are applied with
 from __future__ import annotations
 
 import lzma
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +27,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..detect.log_grammar import GRAMMARS, LOG_GRAMMARS, SNIFF_LINES, LogGrammar, sniff_log_grammar
+from ..detect.log_grammar import (
+    GRAMMARS,
+    LOG_GRAMMARS,
+    SNIFF_LINES,
+    LogGrammar,
+    parse_logfmt,
+    sniff_log_grammar,
+)
 from ..errors import DataError, RowError, UsageError
 from ..schema.infer import TextTyper
 from .base import DecodedBatch, Decoder
@@ -255,36 +261,6 @@ class _RegexParser:
                 errors.append(lines.error(int(rows[row]), reason, column, value))
             errors.sort(key=lambda e: e.line or 0)
         return DecodedBatch(batch if batch.num_rows else None, errors)
-
-
-_LOGFMT_TOKEN = re.compile(r'\s*([^\s="]+)(?:=(?:"((?:[^"\\]|\\.)*)"|([^\s"]*)))?(?=\s|$)')
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
-
-
-def parse_logfmt(line: str) -> dict[str, str | None] | None:
-    """Reads one logfmt line; ``None`` when it is not logfmt (or has no ``key=value`` pair).
-
-    A bare ``key`` and an empty ``key=`` give null; the last of repeated keys wins.
-
-    Example:
-        >>> parse_logfmt('level=info msg="disk \\\\"sda\\\\" full" retry')
-        {'level': 'info', 'msg': 'disk "sda" full', 'retry': None}
-    """
-    out: dict[str, str | None] = {}
-    pairs = 0
-    pos, end = 0, len(line.rstrip())
-    while pos < end:
-        m = _LOGFMT_TOKEN.match(line, pos)
-        if m is None:
-            return None
-        key, quoted, bare = m.groups()
-        if quoted is not None:
-            out[key] = re.sub(r"\\(.)", lambda e: _ESCAPES.get(e[1], e[1]), quoted)
-        else:
-            out[key] = bare or None
-        pairs += quoted is not None or bare is not None
-        pos = m.end()
-    return out if pairs else None
 
 
 class _LogfmtParser:

@@ -49,7 +49,19 @@ def parse_overrides(schema: dict[str, str] | None) -> dict[str, pa.DataType]:
         >>> parse_overrides({"n": "int32"})
         {'n': DataType(int32)}
     """
-    return {name: parse_type(type_name) for name, type_name in (schema or {}).items()}
+    return {name: parse_type(text) for name, text in (schema or {}).items()}
+
+
+def type_name(t: pa.DataType) -> str:
+    """A type as users write it in overrides (``float64`` rather than Arrow's ``double``).
+
+    Example:
+        >>> type_name(pa.float64()), type_name(pa.timestamp("us"))
+        ('float64', 'timestamp[us]')
+    """
+    if pa.types.is_floating(t):
+        return f"float{t.bit_width}"
+    return str(t)
 
 
 def _failing_rows(array: pa.Array, target: pa.DataType, offset: int, out: list[int]) -> None:
@@ -108,7 +120,7 @@ def cast_overrides(
         rows: list[int] = []
         _failing_rows(column, target, 0, rows)
         for row in rows:
-            misses.append(CastMiss(row, name, value_text(column[row].as_py()), str(target)))
+            misses.append(CastMiss(row, name, value_text(column[row].as_py()), type_name(target)))
     if misses:
         keep = np.ones(batch.num_rows, dtype=bool)
         keep[[m.row for m in misses]] = False
@@ -250,4 +262,4 @@ def _row_errors(batch: pa.RecordBatch, misses: list[CastMiss], before: int) -> l
 
 
 __all__ = ["CastMiss", "ParquetDecoder", "cast_overrides", "json_text", "parse_overrides",
-           "value_text"]
+           "type_name", "value_text"]

@@ -68,6 +68,7 @@ _ARROW: dict[str, pa.DataType] = {
 _INT = re.compile(r"^\s*[+-]?\d+\s*$")
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _TAGS = ("{*}log", "{*}trace", "{*}event", "{*}classifier")
+_SKIP = object()  # not an attribute element
 
 
 class BadValue(ValueError):
@@ -202,7 +203,7 @@ class XesDecoder(Decoder):
                 drop_done(element)
             elif name == "classifier" and event == "end" and scope == "log":
                 classifiers[element.get("name", "")] = element.get("keys", "")
-            if len(self._rows) >= self.options.batch_size:
+            if len(self._rows) + len(self._errors) >= self.options.batch_size:
                 yield self._flush()
         if stream.error is not None:
             start = current.sourceline if current is not None else None
@@ -213,33 +214,38 @@ class XesDecoder(Decoder):
         if self._rows or self._errors:
             yield self._flush()
 
-    def _value(self, element: etree._Element, column: str) -> tuple[str, Any] | None:
-        """The column kind and value of an attribute element (``None``: not an attribute)."""
+    def _value(self, element: etree._Element, column: str) -> Any:
+        """The value of an attribute element in its column's type (:data:`_SKIP` if none).
+
+        Raises:
+            BadValue: When the value does not parse as its declared or its column's type.
+        """
         name = local_name(element.tag) if isinstance(element.tag, str) else ""
         if name not in _ATTRIBUTES:
-            return None
+            return _SKIP
         if name in _NESTED:
-            return "string", json.dumps(_jsonable(element, column), ensure_ascii=False)
-        text = element.get("value")
-        kind = SCALAR_KINDS[name]
-        if text is None:
-            return kind, None
-        try:
-            value = parse_scalar(kind, text)
-        except ValueError:
-            raise BadValue(column, kind, text) from None
+            kind, text = "string", json.dumps(_jsonable(element, column), ensure_ascii=False)
+            value: Any = text
+        else:
+            kind, text = SCALAR_KINDS[name], element.get("value")
+            if text is None:
+                return None
+            try:
+                value = parse_scalar(kind, text)
+            except ValueError:
+                raise BadValue(column, kind, text) from None
         fixed = self._kinds.setdefault(column, kind)
         if fixed == kind:
-            return kind, value
+            return value
         if fixed == "float" and kind == "int":
-            return kind, float(value)
+            return float(value)
         if fixed == "int" and kind == "float":
             self._kinds[column] = "float"
-            return kind, value
+            return value
         if fixed == "string":
-            return kind, text
+            return text
         try:
-            return kind, parse_scalar(fixed, text)
+            return parse_scalar(fixed, text)
         except ValueError:
             raise BadValue(column, fixed, text) from None
 
@@ -249,18 +255,17 @@ class XesDecoder(Decoder):
             return
         column = "case:" + key
         try:
-            parsed = self._value(element, column)
+            value = self._value(element, column)
         except BadValue as bad:
-            if not backfill:
+            if not backfill:  # a late bad trace attribute is dropped: its events may be out
                 self._case_bad = self._case_bad or bad
             return
-        if parsed is None:
+        if value is _SKIP:
             return
-        self._kinds.setdefault(column, parsed[0])
-        self._case[column] = parsed[1]
+        self._case[column] = value
         if backfill:
             for row in self._rows[self._case_start:]:
-                row[column] = parsed[1]
+                row[column] = value
 
     def _event(self, element: etree._Element) -> None:
         self._count += 1
@@ -271,13 +276,12 @@ class XesDecoder(Decoder):
             if key is None:
                 continue
             try:
-                parsed = self._value(child, key)
+                value = self._value(child, key)
             except BadValue as err:
                 bad = bad or err
                 continue
-            if parsed is not None:
-                self._kinds.setdefault(key, parsed[0])
-                row[key] = parsed[1]
+            if value is not _SKIP:
+                row[key] = value
         if bad is not None:
             self._errors.append(RowError(
                 str(bad), line=element.sourceline, column=bad.column, value=bad.value,

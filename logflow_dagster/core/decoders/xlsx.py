@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from ..errors import DataError, LogflowError, RowError, UsageError
 from .base import DecodedBatch, Decoder
-from .parquet import cast_overrides, parse_overrides
+from .parquet import cast_overrides, parse_overrides, type_name
 
 _GROUPS = ("str", "number", "temporal", "bool", "time", "duration")  # tie order
 _MAX_EXACT = 2**53
@@ -321,7 +321,7 @@ class XlsxDecoder(Decoder):
                     converted.append(col.convert(value))
                 except _Misfit:
                     errors.append(RowError(
-                        f"expected {col.type} in column {col.name!r}",
+                        f"expected {type_name(col.type)} in column {col.name!r}",
                         line=line,
                         raw=_raw(row),
                         column=col.name,

@@ -18,6 +18,7 @@ Grammars:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -232,3 +233,33 @@ def sniff_log_grammar(lines: list[str]) -> tuple[str, float]:
     if share >= SNIFF_THRESHOLD:
         return best, share
     return "line", share
+
+
+_LOGFMT_TOKEN = re.compile(r'\s*([^\s="]+)(?:=(?:"((?:[^"\\]|\\.)*)"|([^\s"]*)))?(?=\s|$)')
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+
+
+def parse_logfmt(line: str) -> dict[str, str | None] | None:
+    """Reads one logfmt line; ``None`` when it is not logfmt (or has no ``key=value`` pair).
+
+    A bare ``key`` and an empty ``key=`` give null; the last of repeated keys wins.
+
+    Example:
+        >>> parse_logfmt('level=info msg="disk \\\\"sda\\\\" full" retry')
+        {'level': 'info', 'msg': 'disk "sda" full', 'retry': None}
+    """
+    out: dict[str, str | None] = {}
+    pairs = 0
+    pos, end = 0, len(line.rstrip())
+    while pos < end:
+        m = _LOGFMT_TOKEN.match(line, pos)
+        if m is None:
+            return None
+        key, quoted, bare = m.groups()
+        if quoted is not None:
+            out[key] = re.sub(r"\\(.)", lambda e: _ESCAPES.get(e[1], e[1]), quoted)
+        else:
+            out[key] = bare or None
+        pairs += quoted is not None or bare is not None
+        pos = m.end()
+    return out if pairs else None

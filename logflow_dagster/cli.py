@@ -1,0 +1,154 @@
+"""The ``logflow`` command line. Heavy libraries are imported inside the commands only."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="logflow",
+    help="Files of any format -> quality-checked Parquet and lakehouse tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Files of any format -> quality-checked Parquet and lakehouse tables."""
+
+
+class Format(StrEnum):
+    auto = "auto"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    jsonl = "jsonl"
+    xml = "xml"
+    xes = "xes"
+    parquet = "parquet"
+    avro = "avro"
+    xlsx = "xlsx"
+    log = "log"
+
+
+class Policy(StrEnum):
+    strict = "strict"
+    permissive = "permissive"
+    quarantine = "quarantine"
+
+
+class Codec(StrEnum):
+    zstd = "zstd"
+    snappy = "snappy"
+    gzip = "gzip"
+    lz4 = "lz4"
+    none = "none"
+
+
+def _fail(err: BaseException, debug: bool) -> None:
+    """Prints an error the way a CLI user should see it and exits with its code."""
+    from .core.errors import LogflowError
+
+    if debug:
+        import traceback
+
+        traceback.print_exception(err, file=sys.stderr)
+    if isinstance(err, LogflowError):
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(err.exit_code)
+    if isinstance(err, KeyboardInterrupt):
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130)
+    typer.echo(f"internal error: {type(err).__name__}: {err} (run with --debug for details)",
+               err=True)
+    raise typer.Exit(1)
+
+
+def _progress(enabled: bool) -> Any:
+    """A rich progress bar on stderr when it is a terminal; a no-op context otherwise."""
+    import contextlib
+
+    if not enabled or not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                    TransferSpeedColumn(), console=Console(stderr=True), transient=True)
+
+
+@app.command()
+def convert(
+    input: Annotated[str, typer.Argument(help="Input file or URI (may be gzip/bz2/zstd/xz).")],
+    output: Annotated[str, typer.Argument(help="OUTPUT.parquet for one file, else a directory.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Input format.")] = Format.auto,
+    error_policy: Annotated[Policy, typer.Option(help="What bad records do.")] = Policy.strict,
+    quarantine: Annotated[str | None, typer.Option(help="Quarantine file (JSON Lines).")] = None,
+    compression: Annotated[Codec, typer.Option(help="Parquet compression.")] = Codec.zstd,
+    partition_by: Annotated[list[str] | None, typer.Option(help="Hive partition column.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet name or 0-based index.")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="Override the detected delimiter.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Override the detected encoding.")] = None,
+    schema: Annotated[str | None, typer.Option(
+        help='Column types as JSON, e.g. \'{"amount": "decimal(12,2)"}\'.')] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Convert one file of any supported format to Parquet, losing no record."""
+    try:
+        from .core.convert import convert as run
+        from .core.errors import UsageError
+
+        if delimiter is not None and len(delimiter.encode("unicode_escape").decode()) > 2 \
+                and delimiter != "\\t":
+            raise UsageError(f"--delimiter must be one character, got {delimiter!r}")
+        overrides = None
+        if schema:
+            try:
+                overrides = json.loads(schema)
+            except ValueError as err:
+                raise UsageError(f"--schema is not valid JSON: {err}") from None
+        sheet_arg: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet
+        with _progress(not (quiet or json_out)) as bar:
+            task = bar.add_task(input, total=None) if bar is not None else None
+
+            def report(done: int, total: int | None) -> None:
+                if bar is not None:
+                    bar.update(task, completed=done, total=total)
+
+            result = run(
+                input, output, format=format.value, error_policy=error_policy.value,
+                quarantine=quarantine, compression=compression.value,
+                partition_by=partition_by or None, sheet=sheet_arg,
+                delimiter="\t" if delimiter == "\\t" else delimiter, encoding=encoding,
+                schema=overrides, on_progress=report if bar is not None else None,
+            )
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err, debug)
+        return
+    if json_out:
+        payload = result.to_dict()
+        payload.pop("files", None)
+        typer.echo(json.dumps(payload, default=str, ensure_ascii=False))
+    elif not quiet:
+        typer.echo(
+            f"{result.input} -> {result.output}: {result.format}, {result.rows_read:,} read, "
+            f"{result.rows_written:,} written, {result.rows_rejected:,} rejected "
+            f"({result.rows_per_s:,.0f} rows/s)" +
+            (f"; quarantine: {result.quarantine}" if result.quarantine else ""))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
