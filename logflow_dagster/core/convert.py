@@ -15,6 +15,7 @@ from .decoders import DecodeOptions, get_decoder
 from .detect import detect
 from .errors import DataError, ErrorPolicy, RowError, UsageError
 from .errors.quarantine import QuarantineWriter
+from .pipeline_threads import Background, prefetch
 from .quality import Profiler
 from .result import IngestResult
 from .schema import type_label
@@ -165,17 +166,19 @@ class _Run:
         self.profilers: list[Profiler] = []
 
     def consume(self, decoder: Any, sink: ParquetSink) -> None:
-        for step in decoder.batches():
-            if step.errors:
-                self._reject(step.errors)
-            batch = step.batch
-            if batch is not None and batch.num_rows:
-                batch, changed = self.aligner.conform(batch)
-                if changed:
-                    self.profilers.append(Profiler())
-                sink.write(batch, segment=len(self.profilers) - 1)
-                self.profilers[-1].update(batch)
-            self.rows_read += step.records
+        """Decodes (one thread), writes (this thread) and profiles (another) in step."""
+        with Background() as profiling:
+            for step in prefetch(decoder.batches()):
+                if step.errors:
+                    self._reject(step.errors)
+                batch = step.batch
+                if batch is not None:  # a 0-row batch still tells the schema (header-only)
+                    batch, changed = self.aligner.conform(batch)
+                    if changed:
+                        self.profilers.append(Profiler())
+                    profiling.submit(self.profilers[-1].update, batch)
+                    sink.write(batch, segment=len(self.profilers) - 1)
+                self.rows_read += step.records
 
     def _reject(self, errors: list[RowError]) -> None:
         if self.policy is ErrorPolicy.STRICT:

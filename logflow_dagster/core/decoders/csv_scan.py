@@ -137,10 +137,7 @@ def scan_records(
     if quotes.size and not _opening_quotes_ok(buf, quotes, delim):
         quotes = _quoted_mask_exact(data, quote, delim)
     newlines = np.flatnonzero(buf == NL)
-    if quotes.size:
-        boundaries = newlines[~_in_quotes_at(newlines, quotes)]
-    else:
-        boundaries = newlines
+    boundaries = newlines[~_in_quotes_at(newlines, quotes)] if quotes.size else newlines
     consumed = int(boundaries[-1]) + 1 if boundaries.size else 0
     if final and quotes.size & 1:
         return _split_unterminated(data, boundaries, newlines, delimiter, quotechar, first_line)

@@ -28,6 +28,7 @@ from .text_blocks import utf8_blocks
 _TRUE = ["true", "True", "TRUE"]
 _FALSE = ["false", "False", "FALSE"]
 _RAW_LIMIT = 64 << 10  # longest raw text kept for one rejected record
+_SAMPLE_BYTES = 1 << 20  # header search window; 4x this is sampled for type inference
 
 
 class _InvalidRows:
@@ -111,6 +112,9 @@ class DelimitedDecoder(Decoder):
             line += pending.count(b"\n", 0, used)
             offset += used
             pending = pending[used:]
+        if self.names and not self.typer.plans:  # header only: the columns, no rows
+            yield DecodedBatch(pa.RecordBatch.from_pylist(
+                [], schema=pa.schema([(n, pa.string()) for n in self.names])))
 
     # -- one block -------------------------------------------------------------------------
 
@@ -138,6 +142,9 @@ class DelimitedDecoder(Decoder):
 
     def _read_header(self, data: bytes) -> int:
         """Sets the column names; returns the bytes the header took (0 without one)."""
+        end = last_record_end(data[:_SAMPLE_BYTES], ord(self.dialect.quotechar),
+                              len(data) <= _SAMPLE_BYTES)
+        data = data[: end if end > 0 else len(data)]
         scan = scan_records(data, delimiter=self.dialect.delimiter,
                             quotechar=self.dialect.quotechar, first_line=1, final=True)
         nonempty = np.flatnonzero(~scan.empty)
@@ -187,6 +194,9 @@ class DelimitedDecoder(Decoder):
                               convert_options=self._convert_options(types))
 
     def _plan_types(self, data: bytes) -> None:
+        end = last_record_end(data[: 4 * _SAMPLE_BYTES], ord(self.dialect.quotechar),
+                              len(data) <= 4 * _SAMPLE_BYTES)
+        data = data[: end if end > 0 else len(data)]
         scan = scan_records(data, delimiter=self.dialect.delimiter,
                             quotechar=self.dialect.quotechar, first_line=1, final=True)
         good = np.flatnonzero((scan.fields == len(self.names or [])) & ~scan.empty)

@@ -93,9 +93,7 @@ class RecordBatcher:
         current = self.types.get(key)
         try:
             arr = _convert(values, current)
-            if current is None:
-                self.types[key] = arr.type
-            elif pa.types.is_null(current) and not pa.types.is_null(arr.type):
+            if current is None or (pa.types.is_null(current) and not pa.types.is_null(arr.type)):
                 self.types[key] = arr.type
             return
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):

@@ -125,12 +125,12 @@ class Profiler:
         if batch.num_rows == 0:
             return
         for name, column in zip(batch.column_names, batch.columns, strict=True):
-            prof = self.columns.get(name)
-            if prof is None:
-                prof = self.columns[name] = ColumnProfile(name, type_label(column.type))
-            self._update_column(prof, column)
+            if name not in self.columns:
+                self.columns[name] = ColumnProfile(name, type_label(column.type))
         self.rows += batch.num_rows
-        self._hash(batch)
+        self._hash(batch)  # first: the distinct estimate decides whether to count values
+        for name, column in zip(batch.column_names, batch.columns, strict=True):
+            self._update_column(self.columns[name], column)
 
     def _hash(self, batch: pa.RecordBatch) -> None:
         names = [quote_ident(n) for n in batch.column_names]
@@ -163,6 +163,8 @@ class Profiler:
             if lo is not None:
                 prof.min = lo if prof.min is None else min(prof.min, lo)
                 prof.max = hi if prof.max is None else max(prof.max, hi)
+        if prof.counts is not None and prof.hll.estimate() > ENTROPY_CAP * 1.05:
+            prof.counts = None
         if prof.counts is not None and prof.type in ("string", "bool"):
             vc = pc.value_counts(pc.drop_null(column))
             if len(vc) + len(prof.counts) > ENTROPY_CAP:

@@ -171,8 +171,10 @@ class ParquetSink:
             handle.writer.close()
             self._done.append(handle)
         self._open.clear()
-        if schema is None:  # no rows at all
-            schema = pa.schema([])
+        if schema is None:  # nothing decoded at all (an empty input): no file to write
+            return []
+        if not self._done:  # columns known but no rows: a valid, empty file
+            self.write_empty(schema, metadata)
         stale = set(self.stale_segments(schema))
         if self.single:
             return [self._finish_single(schema, metadata, stale)]
@@ -180,6 +182,16 @@ class ParquetSink:
             if handle.segment in stale:
                 self._rewrite(handle.path, schema, metadata)
         return [h.path for h in self._files()]
+
+    def write_empty(self, schema: pa.Schema, metadata: dict[str, str]) -> None:
+        """Writes a 0-row file with the schema (header-only inputs)."""
+        path = (f"{self.dst}.{self._token}.0.tmp" if self.single
+                else os.path.join(self.dst, f"part-{self._token}-000.parquet"))
+        writer = self._new_writer(path, schema)
+        writer.add_key_value_metadata(metadata)
+        writer.close()
+        self._schemas.setdefault(0, schema)
+        self._done.append(_File(path, 0, writer))
 
     def _finish_single(self, schema: pa.Schema, metadata: dict[str, str], stale: set[int]) -> str:
         files = self._files()
