@@ -48,7 +48,8 @@ class RecordBatcher:
     """
 
     def __init__(self, overrides: dict[str, str] | None = None) -> None:
-        self.types: dict[str, pa.DataType] = {k: parse_type(v) for k, v in (overrides or {}).items()}
+        given = overrides or {}
+        self.types: dict[str, pa.DataType] = {k: parse_type(v) for k, v in given.items()}
 
     def build(
         self,

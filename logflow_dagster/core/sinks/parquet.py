@@ -63,7 +63,8 @@ class ParquetSink:
     Example:
         >>> sink = ParquetSink("out.parquet", ParquetOptions())  # doctest: +SKIP
         >>> sink.write(batch, segment=0)  # doctest: +SKIP
-        >>> files = sink.finish(final_schema, metadata={"logflow.source": "in.csv"})  # doctest: +SKIP
+        >>> meta = {"logflow.source": "in.csv"}
+        >>> files = sink.finish(final_schema, metadata=meta)  # doctest: +SKIP
     """
 
     def __init__(self, dst: str, options: ParquetOptions) -> None:
@@ -111,7 +112,8 @@ class ParquetSink:
             mask = None
             for c in cols:
                 col = batch.column(c)
-                m = pc.is_null(col) if key[c] is None else pc.equal(col, pa.scalar(key[c], col.type))
+                value = pa.scalar(key[c], col.type)
+                m = pc.is_null(col) if key[c] is None else pc.equal(col, value)
                 mask = m if mask is None else pc.and_(mask, m)
             part = "/".join(f"{quote(c, safe='')}={_hive_value(key[c])}" for c in cols)
             yield part, batch.filter(mask).select(data_cols)
