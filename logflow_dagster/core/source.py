@@ -123,16 +123,19 @@ class Source:
             case None:
                 return raw
             case "gzip":
-                return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+                inner: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
             case "bz2":
-                return bz2.BZ2File(raw, "rb")  # type: ignore[return-value]
+                inner = bz2.BZ2File(raw, "rb")  # type: ignore[assignment]
             case "xz":
-                return lzma.LZMAFile(raw, "rb")  # type: ignore[return-value]
+                inner = lzma.LZMAFile(raw, "rb")  # type: ignore[assignment]
             case "zstd":
                 import zstandard
 
-                return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[return-value]
-        raise UsageError(f"unsupported compression {self.compression!r}")
+                inner = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+            case _:
+                raw.close()
+                raise UsageError(f"unsupported compression {self.compression!r}")
+        return _Decompressed(inner, raw)  # type: ignore[return-value]
 
     def head(self, n: int = HEAD_BYTES) -> bytes:
         """Returns up to ``n`` decompressed bytes from the start (cached for the default)."""
@@ -191,3 +194,28 @@ class _ProgressReader(io.RawIOBase):
     def close(self) -> None:
         self._raw.close()
         super().close()
+
+
+class _Decompressed(io.RawIOBase):
+    """A decompressing reader that also closes the file underneath it."""
+
+    def __init__(self, inner: BinaryIO, raw: BinaryIO) -> None:
+        self._inner, self._raw = inner, raw
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        return self._inner.read(n)
+
+    def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
+        data = self._inner.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._raw.close()
+            super().close()

@@ -105,7 +105,9 @@ class AvroSchemaMapper:
         self._active: set[str] = set()
         top = schema if isinstance(schema, dict) else None
         if top is not None and top.get("type") in ("record", "error"):
+            self._active.add(top.get("name", ""))  # a field of the record's own type: JSON
             fields = self._fields(top)
+            self._active.clear()
         else:  # a file of plain values: one column
             fields = [("value", self._field_type(schema))]
         self.schema = pa.schema([pa.field(n, m.type, nullable=m.nullable) for n, m in fields])

@@ -228,7 +228,8 @@ class XesDecoder(Decoder):
             value: Any = text
         else:
             kind, text = SCALAR_KINDS[name], element.get("value")
-            if text is None:
+            if text is None:  # no value: null, in a column of the declared type
+                self._kinds.setdefault(column, kind)
                 return None
             try:
                 value = parse_scalar(kind, text)
@@ -299,8 +300,8 @@ class XesDecoder(Decoder):
         names: dict[str, None] = {}
         for row in rows:
             names.update(dict.fromkeys(row))
-        arrays = [pa.array([row.get(name) for row in rows], type=_ARROW[self._kinds[name]])
-                  for name in names]
+        arrays = [pa.array([row.get(name) for row in rows],
+                           type=_ARROW[self._kinds.get(name, "string")]) for name in names]
         return DecodedBatch(pa.RecordBatch.from_arrays(arrays, names=list(names)), errors)
 
 
