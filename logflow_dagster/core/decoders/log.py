@@ -174,13 +174,16 @@ def _to_clock_timestamp(
     typed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
     ok = pc.is_valid(typed)
     if day_pattern:  # strptime rolls 31 Feb over to 2/3 March: compare the written day
-        local = typed
-        if "%z" in fmt:
-            naive = pc.replace_substring_regex(text, r"[+-]\d{4}$", "+0000")
-            local = pc.strptime(naive, format=fmt, unit="us", error_is_null=True)
-        day = pc.struct_field(pc.extract_regex(values, day_pattern), [0])
-        same = pc.equal(pc.day(local), pc.cast(day, pa.int64()))
-        ok = pc.and_(ok, pc.fill_null(same, False))
+        day = pc.cast(pc.struct_field(pc.extract_regex(values, day_pattern), [0]), pa.int64())
+        risky = pc.and_(ok, pc.fill_null(pc.greater_equal(day, 29), False))
+        if pc.any(risky).as_py():
+            local = typed
+            if "%z" in fmt:  # the written day is local: parse again as if written in UTC
+                naive = pc.replace_substring_regex(text, r"[+-]\d{4}$", "+0000")
+                naive = pc.if_else(risky, naive, _NULL)  # only days 29-31 can roll over
+                local = pc.strptime(naive, format=fmt, unit="us", error_is_null=True)
+            same = pc.fill_null(pc.equal(pc.day(local), day), False)
+            ok = pc.and_(ok, pc.or_(pc.invert(risky), same))
     typed = pc.if_else(ok, typed, pa.scalar(None, typed.type)).cast(TIMESTAMP)
     return typed, _np(pc.is_valid(values)) & ~_np(ok)
 

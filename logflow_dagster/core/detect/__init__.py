@@ -137,6 +137,8 @@ def _sniff_json(text: str, hint: str | None) -> tuple[str, float, list[str]]:
     if text[0] == "[":
         return "json", 0.95, []
     lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    if len(lines) == 1 and hint != "jsonl":
+        return "json", 0.6, ["one JSON value on one line: read as a JSON document"]
     parsed = 0
     for ln in lines[:-1] if len(lines) > 1 else lines:
         try:

@@ -1,0 +1,68 @@
+"""JSON Lines and JSON arrays: late fields, widening, bad lines, nested values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from logflow_dagster.core.convert import convert
+
+
+def test_jsonl_written_by_pandas_matches_duckdb(tmp_path: Path, duck: duckdb.DuckDBPyConnection) -> None:
+    df = pd.DataFrame({"id": range(3000), "amount": [i * 0.25 for i in range(3000)],
+                       "tags": [["a", "b"][: i % 3] for i in range(3000)],
+                       "ts": [f"2024-02-01T10:{i % 60:02d}:00+02:00" for i in range(3000)]})
+    src = tmp_path / "e.jsonl"
+    df.to_json(src, orient="records", lines=True)
+    r = convert(src, tmp_path / "e.parquet")
+    assert r.format == "jsonl" and r.rows_written == 3000
+    got = duck.execute(f"SELECT count(*), sum(amount), sum(len(tags)), min(ts) FROM '{tmp_path / 'e.parquet'}'").fetchone()
+    assert got[0] == 3000 and got[1] == df.amount.sum() and got[2] == sum(i % 3 for i in range(3000))
+    assert str(got[3]).startswith("2024-02-01 08:00:00")
+
+
+def test_late_fields_and_widening_are_kept(tmp_path: Path, duck: duckdb.DuckDBPyConnection) -> None:
+    rows = [{"id": i, "v": i} for i in range(40_000)]
+    rows.append({"id": 40_000, "v": 0.5, "late": "here"})
+    src = tmp_path / "late.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    r = convert(src, tmp_path / "late.parquet")
+    types = {c["name"]: c["type"] for c in r.columns}
+    assert types == {"id": "int64", "v": "double", "late": "string"}
+    got = duck.execute(f"SELECT sum(v), count(late), max(late) FROM '{tmp_path / 'late.parquet'}'").fetchone()
+    assert got == (sum(range(40_000)) + 0.5, 1, "here")
+
+
+def test_bad_lines_quarantined_with_lines_and_offsets(tmp_path: Path) -> None:
+    lines = [json.dumps({"id": i, "n": i}) for i in range(100)]
+    lines[9] = '{"id": 9, "n": '  # truncated
+    lines[49] = '{"id": 49, "n": "many"}'
+    src = tmp_path / "bad.jsonl"
+    data = "\n".join(lines) + "\n"
+    src.write_text(data)
+    r = convert(src, tmp_path / "b.parquet", error_policy="quarantine")
+    assert (r.rows_read, r.rows_rejected) == (100, 2)
+    q = [json.loads(x) for x in Path(r.quarantine).read_text().splitlines()]
+    assert [x["line"] for x in q] == [10, 50]
+    for x in q:
+        assert data.encode()[x["byte_offset"] :].startswith(x["raw"].encode())
+
+
+def test_json_array_nested(tmp_path: Path, duck: duckdb.DuckDBPyConnection) -> None:
+    recs = [{"id": i, "user": {"name": f"u{i}", "roles": ["r"] * (i % 2)}} for i in range(500)]
+    src = tmp_path / "a.json"
+    src.write_text(json.dumps(recs, indent=2))
+    r = convert(src, tmp_path / "a.parquet")
+    assert r.format == "json" and r.rows_written == 500
+    got = duck.execute(f"SELECT count(*), max(user.name), sum(len(user.roles)) FROM '{tmp_path / 'a.parquet'}'").fetchone()
+    assert got == (500, "u99", 250)
+
+
+def test_json_object_wrapping_records(tmp_path: Path) -> None:
+    src = tmp_path / "w.json"
+    src.write_text(json.dumps({"meta": {"v": 1}, "data": [{"a": 1}, {"a": 2}]}))
+    r = convert(src, tmp_path / "w.parquet")
+    assert r.rows_written == 2
