@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from .errors import UsageError
+from .errors import DataError, UsageError
 
 #: Magic bytes of the compressions we decompress as a stream.
 COMPRESSION_MAGIC: dict[str, bytes] = {
@@ -135,7 +135,7 @@ class Source:
             case _:
                 raw.close()
                 raise UsageError(f"unsupported compression {self.compression!r}")
-        return _Decompressed(inner, raw)  # type: ignore[return-value]
+        return _Decompressed(inner, raw, self)  # type: ignore[return-value]
 
     def head(self, n: int = HEAD_BYTES) -> bytes:
         """Returns up to ``n`` decompressed bytes from the start (cached for the default)."""
@@ -197,19 +197,28 @@ class _ProgressReader(io.RawIOBase):
 
 
 class _Decompressed(io.RawIOBase):
-    """A decompressing reader that also closes the file underneath it."""
+    """A decompressing reader that also closes the file underneath it, and turns a corrupt or
+    truncated stream into a :class:`DataError` naming the file."""
 
-    def __init__(self, inner: BinaryIO, raw: BinaryIO) -> None:
-        self._inner, self._raw = inner, raw
+    def __init__(self, inner: BinaryIO, raw: BinaryIO, source: Source) -> None:
+        self._inner, self._raw, self._source = inner, raw, source
+        self._done = 0
 
     def readable(self) -> bool:
         return True
 
     def read(self, n: int = -1) -> bytes:
-        return self._inner.read(n)
+        try:
+            data = self._inner.read(n)
+        except Exception as err:  # zlib.error, EOFError, lzma.LZMAError, zstd.ZstdError ...
+            raise DataError(
+                f"corrupt or truncated {self._source.compression} data after "
+                f"{self._done:,} decompressed bytes: {err}", source=self._source.path) from None
+        self._done += len(data)
+        return data
 
     def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buf))
+        data = self.read(len(buf))
         buf[: len(data)] = data
         return len(data)
 

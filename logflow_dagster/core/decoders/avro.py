@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from ..errors import DataError, LogflowError, RowError
 from .base import DecodedBatch, Decoder
-from .parquet import cast_overrides, json_text, parse_overrides, value_text
+from .parquet import cast_overrides, json_text, miss_errors, parse_overrides, value_text
 
 Convert = Callable[[Any], Any]
 
@@ -49,6 +49,8 @@ _PRIMITIVES: dict[str, pa.DataType] = {
     "bytes": pa.binary(),
     "string": pa.string(),
 }
+
+_RECORDS = ("record", "error")
 
 _TIMESTAMPS: dict[str, tuple[str, str | None]] = {
     "timestamp-millis": ("ms", "UTC"),
@@ -103,17 +105,17 @@ class AvroSchemaMapper:
         self._collect(schema)
         self._done: dict[str, _Mapped] = {}
         self._active: set[str] = set()
-        top = schema if isinstance(schema, dict) else None
-        if top is not None and top.get("type") in ("record", "error"):
-            self._active.add(top.get("name", ""))  # a field of the record's own type: JSON
-            fields = self._fields(top)
-            self._active.clear()
-        else:  # a file of plain values: one column
+        #: True when the file holds plain values (not records), read as one column ``value``
+        self.wrap_value = not (isinstance(schema, dict) and schema.get("type") in _RECORDS)
+        if self.wrap_value:
             fields = [("value", self._field_type(schema))]
+        else:
+            self._active.add(schema.get("name", ""))  # a field of the record's own type: JSON
+            fields = self._fields(schema)
+            self._active.clear()
         self.schema = pa.schema([pa.field(n, m.type, nullable=m.nullable) for n, m in fields])
         #: top-level column -> conversion of its decoded Python values
         self.converters: dict[str, Convert] = {n: m.convert for n, m in fields if m.convert}
-        self.wrap_value = top is None or top.get("type") not in ("record", "error")
 
     def _collect(self, schema: Any) -> None:
         if isinstance(schema, list):
@@ -232,11 +234,11 @@ class AvroSchemaMapper:
         return None  # unknown or invalid logical types read as their base type (Avro spec)
 
 
-def _each(convert: Convert) -> Convert:
+def _each(convert: Convert) -> Convert:  # array items
     return lambda v: None if v is None else [convert(x) for x in v]
 
 
-def _each_value(convert: Convert) -> Convert:
+def _each_value(convert: Convert) -> Convert:  # map values
     return lambda v: None if v is None else {k: convert(x) for k, x in v.items()}
 
 
@@ -262,7 +264,7 @@ class AvroDecoder(Decoder):
     When a block is corrupt, the records before it are kept and one :class:`RowError` stands
     for the rest of the file.
 
-    ``info``: ``codec`` and the writer ``avro_schema`` name.
+    ``info``: ``codec``, and ``avro_record``: the full name of the writer schema's record.
 
     Example:
         >>> from logflow_dagster.core.source import Source  # doctest: +SKIP
@@ -298,7 +300,7 @@ class AvroDecoder(Decoder):
             self.info["codec"] = reader.codec
             name = reader.writer_schema
             if isinstance(name, dict) and isinstance(name.get("name"), str):
-                self.info["avro_schema"] = name["name"]
+                self.info["avro_record"] = name["name"]
             rows: list[Any] = []
             done = 0  # records read so far
             records = iter(reader)
@@ -342,18 +344,7 @@ class AvroDecoder(Decoder):
         if overrides and batch.num_rows:
             checked = batch
             batch, misses = cast_overrides(batch, overrides)
-            seen: set[int] = set()
-            for miss in misses:
-                if miss.row in seen:
-                    continue
-                seen.add(miss.row)
-                errors.append(RowError(
-                    f"expected {miss.expected} in column {miss.column!r}",
-                    raw=json_text(checked.slice(miss.row, 1).to_pylist()[0]),
-                    column=miss.column,
-                    value=miss.value,
-                    record=int(numbers[miss.row]),
-                ))
+            errors += miss_errors(checked, misses, numbers.tolist())
             errors.sort(key=lambda e: e.record or 0)
         return DecodedBatch(batch if batch.num_rows else None, errors + trailing)
 

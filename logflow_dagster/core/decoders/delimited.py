@@ -153,8 +153,12 @@ class DelimitedDecoder(Decoder):
             return 0
         i = int(nonempty[0])
         text = data[scan.starts[i] : scan.ends[i]].decode("utf-8", "replace")
-        cells = next(csv.reader(io.StringIO(text), delimiter=self.dialect.delimiter,
-                                quotechar=self.dialect.quotechar), [])
+        try:
+            cells = next(csv.reader(io.StringIO(text, newline=""), strict=False,
+                                    delimiter=self.dialect.delimiter,
+                                    quotechar=self.dialect.quotechar), [])
+        except csv.Error:  # a stray CR in the first record: split it plainly
+            cells = text.split(self.dialect.delimiter)
         if self.dialect.header:
             self.names = sanitize_names(cells)
             end = int(scan.ends[i])

@@ -147,20 +147,24 @@ def _to_int(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pc.cast(pc.if_else(ok, values, _NULL), pa.int64()), _np(pc.is_valid(values)) & ~_np(ok)
 
 
+def _cast_or_null(values: pa.Array, to: pa.DataType) -> tuple[pa.Array, list[int]]:
+    """Casts, nulling the values the cast refuses; found by bisection (few casts per bad value)."""
+    try:
+        return pc.cast(values, to), []
+    except pa.ArrowInvalid:
+        if len(values) == 1:
+            return pa.nulls(1, to), [0]
+    mid = len(values) // 2
+    left, bad_left = _cast_or_null(values.slice(0, mid), to)
+    right, bad_right = _cast_or_null(values.slice(mid), to)
+    return pa.concat_arrays([left, right]), bad_left + [mid + i for i in bad_right]
+
+
 def _to_iso_timestamp(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     ok = _np(pc.match_substring_regex(values, _ISO))
-    candidates = pc.if_else(pa.array(ok), values, _NULL)
-    try:
-        typed = pc.cast(candidates, TIMESTAMP)
-    except pa.ArrowInvalid:  # a well-formed but impossible date (2003-02-30): one by one
-        out: list[object] = []
-        for i, value in enumerate(candidates.to_pylist()):
-            try:
-                out.append(None if value is None else pc.cast(pa.array([value]), TIMESTAMP)[0])
-            except pa.ArrowInvalid:
-                out.append(None)
-                ok[i] = False
-        typed = pa.array([None if v is None else v.value for v in out], pa.int64()).cast(TIMESTAMP)
+    # a well-formed but impossible date (2003-02-30) still fails the cast
+    typed, refused = _cast_or_null(pc.if_else(pa.array(ok), values, _NULL), TIMESTAMP)
+    ok[refused] = False
     return typed, _np(pc.is_valid(values)) & ~ok
 
 
@@ -209,22 +213,19 @@ class _RegexParser:
         values = pc.if_else(nulls, _NULL, values)
         if name in self.grammar.unescape:
             values = pc.replace_substring_regex(values, r'\\(["\\])', r"\1")
-        if name == "message" and self.grammar.name == "syslog5424":
-            values = pc.replace_substring_regex(values, "^\ufeff", "")  # RFC 5424 BOM
+        if name in self.grammar.bom:
+            values = pc.replace_substring_regex(values, "^\ufeff", "")
         return values
 
     def _typed(self, name: str, kind: str, values: pa.Array) -> tuple[pa.Array, np.ndarray, str]:
         fmt = self.grammar.timestamp_format
         if kind == "int":
             typed, bad = _to_int(values)
-            if name == "pri":
-                bad |= _np(pc.greater(typed, 191))
-                return (
-                    pc.if_else(pa.array(bad), pa.scalar(None, pa.int64()), typed),
-                    bad,
-                    ("syslog priority (0-191)"),
-                )
-            return typed, bad, "integer"
+            if name != "pri":
+                return typed, bad, "integer"
+            bad |= _np(pc.greater(typed, 191))
+            typed = pc.if_else(pa.array(bad), pa.scalar(None, pa.int64()), typed)
+            return typed, bad, "syslog priority (0-191)"
         if kind == "timestamp" and fmt == "iso8601":
             typed, bad = _to_iso_timestamp(values)
             return typed, bad, "ISO 8601 timestamp"

@@ -9,7 +9,7 @@ do not fit, so the clean path never loops over rows in Python.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,7 +217,10 @@ class ParquetDecoder(Decoder):
         self.info["rows"] = meta.num_rows
         done = 0
         try:
-            steps = pf.iter_batches(batch_size=max(1, self.options.batch_size))
+            try:
+                steps = pf.iter_batches(batch_size=max(1, self.options.batch_size))
+            except Exception as exc:
+                raise DataError(f"unreadable Parquet data: {exc}", source=path) from exc
             while True:
                 try:
                     batch = next(steps)
@@ -233,7 +236,7 @@ class ParquetDecoder(Decoder):
                 if overrides:
                     original = batch
                     batch, misses = cast_overrides(batch, overrides)
-                    errors = _row_errors(original, misses, done)
+                    errors = miss_errors(original, misses, range(done + 1, done + rows + 1))
                 done += rows
                 yield DecodedBatch(batch if batch.num_rows else None, errors)
         finally:
@@ -242,8 +245,16 @@ class ParquetDecoder(Decoder):
                 handle.close()
 
 
-def _row_errors(batch: pa.RecordBatch, misses: list[CastMiss], before: int) -> list[RowError]:
-    """One error per failing row (its first bad value), numbered from ``before + 1``."""
+def miss_errors(
+    batch: pa.RecordBatch, misses: list[CastMiss], records: Sequence[int]
+) -> list[RowError]:
+    """One :class:`RowError` per failing row (its first bad value), raw text as JSON.
+
+    Args:
+        batch: The batch given to :func:`cast_overrides`.
+        misses: What it reported.
+        records: The 1-based record number of each row of ``batch``.
+    """
     errors: list[RowError] = []
     seen: set[int] = set()
     for miss in misses:
@@ -256,10 +267,10 @@ def _row_errors(batch: pa.RecordBatch, misses: list[CastMiss], before: int) -> l
             raw=json_text(row),
             column=miss.column,
             value=miss.value,
-            record=before + miss.row + 1,
+            record=int(records[miss.row]),
         ))
     return errors
 
 
-__all__ = ["CastMiss", "ParquetDecoder", "cast_overrides", "json_text", "parse_overrides",
-           "type_name", "value_text"]
+__all__ = ["CastMiss", "ParquetDecoder", "cast_overrides", "json_text", "miss_errors",
+           "parse_overrides", "type_name", "value_text"]

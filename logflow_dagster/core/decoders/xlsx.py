@@ -228,25 +228,25 @@ class XlsxDecoder(Decoder):
         from python_calamine import CalamineWorkbook
 
         path = self.source.path
+        book: Any = None
         try:
             if self.source.is_local and self.source.compression is None:
                 book = CalamineWorkbook.from_path(path)
             else:
                 with self.source.open() as stream:
                     book = CalamineWorkbook.from_filelike(io.BytesIO(stream.read()))
-            names = list(book.sheet_names)
+            name = self._sheet_name(list(book.sheet_names))
+            self.info["sheet"] = name
+            return book.get_sheet_by_name(name)  # the sheet's cells stay after close()
+        except LogflowError:
+            raise
         except BaseException as exc:
             if not (isinstance(exc, Exception) or _is_panic(exc)):
                 raise
             raise DataError(f"not a readable XLSX workbook: {exc}", source=path) from exc
-        name = self._sheet_name(names)
-        self.info["sheet"] = name
-        try:
-            return book.get_sheet_by_name(name)
-        except BaseException as exc:
-            if not (isinstance(exc, Exception) or _is_panic(exc)):
-                raise
-            raise DataError(f"unreadable sheet {name!r}: {exc}", source=path) from exc
+        finally:
+            if book is not None:
+                book.close()
 
     def _sheet_name(self, names: list[str]) -> str:
         wanted = self.options.sheet

@@ -64,6 +64,19 @@ RAW_CAP = 1 << 20
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
 
 
+def read_head(source: Source) -> bytes:
+    """The input's head (decompressed), a :class:`DataError` when it cannot be read.
+
+    Example:
+        >>> read_head(Source.open_path("orders.xml"))[:5]  # doctest: +SKIP
+        b'<?xml'
+    """
+    try:
+        return source.head()
+    except _READ_ERRORS as err:
+        raise DataError(f"cannot read the input: {err}", source=source.path) from err
+
+
 def read_tail(source: Source, line: int, cap: int = RAW_CAP) -> str:
     """Returns the input's text from the start of 1-based ``line`` to the end, capped.
 
@@ -75,7 +88,7 @@ def read_tail(source: Source, line: int, cap: int = RAW_CAP) -> str:
         >>> read_tail(Source.open_path("broken.xml"), 3)  # doctest: +SKIP
         '<row id="2"><qty>4</qt\\n'
     """
-    encoding = xml_encoding(source.head())
+    encoding = xml_encoding(read_head(source))
     parts: list[str] = []
     size = 0
     current = 1
@@ -194,7 +207,7 @@ class MarkupStream:
         assert err is not None
         message = str(err.msg or err).strip()
         err_line = err.lineno if err.lineno and err.lineno > 0 else None
-        if start_line is None and scan_head(self.source.head()).root is None:
+        if start_line is None and scan_head(read_head(self.source)).root is None:
             raise DataError(f"not XML: {message}", source=self.source.path, line=err_line)
         line = start_line or err_line or 1
         return RowError(f"malformed XML: {message}", line=line,
@@ -234,7 +247,7 @@ class XmlDecoder(Decoder):
             DataError: When the input is not XML at all or cannot be read.
         """
         opts = self.options
-        record_tag = opts.record_tag or sniff_markup(self.source.head())[2]
+        record_tag = opts.record_tag or sniff_markup(read_head(self.source))[2]
         self.info["record_tag"] = record_tag
         typer = TextTyper(opts.schema, threshold=opts.type_threshold)
         stream = MarkupStream(self.source, tag_matcher(record_tag) if record_tag else None)
@@ -339,4 +352,5 @@ def _walk(element: etree._Element, prefix: str, row: dict[str, str | None],
         _walk(child, f"{prefix}.{segment}" if prefix else segment, row, nulls, record_name)
 
 
-__all__ = ["RAW_CAP", "MarkupStream", "XmlDecoder", "drop_done", "read_tail", "tag_matcher"]
+__all__ = ["RAW_CAP", "MarkupStream", "XmlDecoder", "drop_done", "read_head", "read_tail",
+           "tag_matcher"]

@@ -50,6 +50,7 @@ class LogGrammar:
             year (RFC 3164) gets the decoder's year prefixed.
         nil: Columns in which ``-`` stands for "no value" (read as null).
         unescape: Columns whose ``\\"`` and ``\\\\`` escapes are undone.
+        bom: Columns whose leading U+FEFF is dropped (RFC 5424 marks UTF-8 messages so).
         day_pattern: RE2 pattern whose group ``day`` finds the day of month in the timestamp
             text as given to ``strptime``; Arrow's ``strptime`` rolls 31 Feb over to March, so
             the decoder rejects values whose parsed day differs from the written one.
@@ -66,6 +67,7 @@ class LogGrammar:
     timestamp_format: str | None = None
     nil: frozenset[str] = frozenset()
     unescape: frozenset[str] = frozenset()
+    bom: frozenset[str] = frozenset()
     day_pattern: str | None = None
     sniff_pattern: str | None = None
 
@@ -131,6 +133,7 @@ SYSLOG5424 = LogGrammar(
         ("message", "string"),
     ),
     timestamp_format="iso8601",
+    bom=frozenset({"message"}),
     nil=frozenset({"timestamp", "hostname", "app_name", "procid", "msgid", "structured_data"}),
 )
 
