@@ -309,6 +309,8 @@ class AvroDecoder(Decoder):
                     record = next(records)
                 except StopIteration:
                     break
+                except LogflowError:  # a corrupt compressed stream: Source names it
+                    raise
                 except Exception as exc:
                     corrupt = RowError(f"corrupt Avro data after record {done}: {exc}",
                                        record=done + 1)

@@ -19,13 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastavro.write import Writer
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logflow_dagster.core.decoders import DecodedBatch, DecodeOptions, get_decoder
 from logflow_dagster.core.detect.result import Detection
 from logflow_dagster.core.errors import DataError, LogflowError
-from logflow_dagster.core.source import Source, sniff_compression
+from logflow_dagster.core.source import Source
 
 UTC = dt.UTC
 N = 1000
@@ -119,7 +119,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_schema_mapping(sample: Path) -> None:
     steps, info = decode(sample, batch_size=300)
     assert info["codec"] == "deflate"
-    assert info["avro_schema"] == "test.Event"
+    assert info["avro_record"] == "test.Event"
     schema = steps[0].batch.schema  # type: ignore[union-attr]
     money = pa.decimal128(10, 3)
     kind_struct = pa.struct([pa.field("x", pa.int32(), False), pa.field("k", pa.string(), False),
@@ -269,12 +269,14 @@ def test_plain_value_schema_and_recursion(tmp_path: Path) -> None:
     assert got.column("next").to_pylist() == ['{"v": 2, "next": null}', None]
 
 
-@pytest.mark.filterwarnings(  # Source.open() leaves the raw file of a gzip stream unclosed
-    "ignore::pytest.PytestUnraisableExceptionWarning", "ignore::ResourceWarning")
 def test_gzip_compressed(sample: Path, tmp_path: Path) -> None:
     path = tmp_path / "events.avro.gz"
-    path.write_bytes(gzip.compress(sample.read_bytes()))
+    data = gzip.compress(sample.read_bytes())
+    path.write_bytes(data)
     assert sum(s.records for s in decode(path, batch_size=5000)[0]) == N
+    path.write_bytes(data[: len(data) // 2])  # a truncated gzip stream: Source's DataError
+    with pytest.raises(DataError, match="corrupt or truncated gzip"):
+        decode(path)
 
 
 @pytest.mark.parametrize("data", [b"", b"Obj", b"PAR1 not avro", b'{"a": 1}\n'])
@@ -287,6 +289,8 @@ def test_not_avro_is_a_data_error(tmp_path: Path, data: bytes) -> None:
 
 # --- fuzzing: any input gives batches and row errors, or a LogflowError ------------------------
 
+#: Plain bytes, or what looks like the start of a gzip, bz2 or zstd stream.
+COMPRESSED_MAGIC = [b"", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", b"BZh9", b"\x28\xb5\x2f\xfd"]
 _FUZZ_DIR = Path(tempfile.mkdtemp(prefix="logflow-avro-fuzz-"))
 _buf = io.BytesIO()
 fastavro.writer(_buf, SCHEMA, [record(i) for i in range(40)], codec="null", sync_interval=600)
@@ -295,7 +299,6 @@ _FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthC
 
 
 def _decode_or_logflow_error(data: bytes) -> None:
-    assume(sniff_compression(data) is None)  # compressed inputs: see test_gzip_compressed
     path = _FUZZ_DIR / "fuzz.avro"
     path.write_bytes(data)
     try:
@@ -308,9 +311,9 @@ def _decode_or_logflow_error(data: bytes) -> None:
 
 
 @_FUZZ
-@given(st.binary(max_size=2000))
-def test_fuzz_random_bytes(data: bytes) -> None:
-    _decode_or_logflow_error(data)
+@given(st.sampled_from(COMPRESSED_MAGIC), st.binary(max_size=2000))
+def test_fuzz_random_bytes(magic: bytes, data: bytes) -> None:
+    _decode_or_logflow_error(magic + data)
 
 
 @_FUZZ
