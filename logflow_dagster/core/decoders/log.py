@@ -17,8 +17,6 @@ built over the block's own buffer). Regex grammars are applied with
 
 from __future__ import annotations
 
-import lzma
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +33,7 @@ from ..detect.log_grammar import (
     parse_logfmt,
     sniff_log_grammar,
 )
-from ..errors import DataError, RowError, UsageError
+from ..errors import RowError, UsageError
 from ..schema.infer import TextTyper
 from .base import DecodedBatch, Decoder
 from .text_blocks import TextBlock, iter_text_blocks
@@ -331,7 +329,8 @@ class LogDecoder(Decoder):
         """Yields batches of at most ``options.batch_size`` records and the rejected lines."""
         pending: list[Lines] = []
         parser: _RegexParser | _LogfmtParser | _LineParser | None = None
-        for block in self._blocks():
+        blocks = iter_text_blocks(self.source, self.detection, self.options.block_size)
+        for block in blocks:
             lines = split_lines(block)
             if parser is None:
                 pending.append(lines)
@@ -357,16 +356,6 @@ class LogDecoder(Decoder):
         size = max(1, self.options.batch_size)
         for start in range(0, len(lines), size):
             yield parser.parse(lines.slice(start, min(start + size, len(lines))))
-
-    def _blocks(self) -> Iterator[TextBlock]:
-        try:
-            yield from iter_text_blocks(self.source, self.detection, self.options.block_size)
-        except (OSError, EOFError, zlib.error, lzma.LZMAError) as err:
-            if self.source.compression is None:
-                raise
-            raise DataError(
-                f"cannot decompress ({self.source.compression}): {err}", source=self.source.path
-            ) from err
 
     def _parser(self, sample: list[Lines]) -> _RegexParser | _LogfmtParser | _LineParser:
         name = self.detection.log_grammar
