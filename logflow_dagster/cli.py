@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from typing import Annotated, Any
@@ -97,6 +98,9 @@ def convert(
     encoding: Annotated[str | None, typer.Option(help="Override the detected encoding.")] = None,
     schema: Annotated[str | None, typer.Option(
         help='Column types as JSON, e.g. \'{"amount": "decimal(12,2)"}\'.')] = None,
+    schema_cache: Annotated[str | None, typer.Option(
+        help="Schema cache file [default: .logflow/schema_cache.sqlite when .logflow/ exists].",
+        show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
@@ -116,6 +120,8 @@ def convert(
             except ValueError as err:
                 raise UsageError(f"--schema is not valid JSON: {err}") from None
         sheet_arg: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet
+        if schema_cache is None and os.path.isdir(".logflow"):
+            schema_cache = os.path.join(".logflow", "schema_cache.sqlite")
         with _progress(not (quiet or json_out)) as bar:
             task = bar.add_task(input, total=None) if bar is not None else None
 
@@ -128,7 +134,8 @@ def convert(
                 quarantine=quarantine, compression=compression.value,
                 partition_by=partition_by or None, sheet=sheet_arg,
                 delimiter="\t" if delimiter == "\\t" else delimiter, encoding=encoding,
-                schema=overrides, on_progress=report if bar is not None else None,
+                schema=overrides, schema_cache=schema_cache,
+                on_progress=report if bar is not None else None,
             )
     except (Exception, KeyboardInterrupt) as err:
         _fail(err, debug)

@@ -20,6 +20,7 @@ from .quality import Profiler
 from .result import IngestResult
 from .schema import type_label
 from .schema.align import SchemaAligner
+from .schema.cache import SchemaCache, cache_key
 from .sinks.parquet import ParquetOptions, ParquetSink
 from .source import Source
 
@@ -53,6 +54,7 @@ def convert(
     header: bool | None = None,
     sheet: str | int | None = None,
     batch_size: int = 65_536,
+    schema_cache: str | os.PathLike[str] | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
 ) -> IngestResult:
     """Converts one file of any supported format to Parquet, losing no record.
@@ -70,6 +72,8 @@ def convert(
         encoding, delimiter, header: Overrides of what detection finds.
         sheet: Spreadsheet sheet (name or 0-based index).
         batch_size: Rows per decoded batch.
+        schema_cache: SQLite file remembering the final column types of inputs with the same
+            head (see :mod:`.schema.cache`); ``None`` to not use one.
         on_progress: Called with (bytes read so far, total bytes or None).
 
     Returns:
@@ -93,6 +97,15 @@ def convert(
         source.on_read = on_progress
     det = detect(source, format=format, encoding=encoding, delimiter=delimiter, header=header)
     options = DecodeOptions(batch_size=batch_size, schema=schema, sheet=sheet)
+    cache, key = None, ""
+    if schema_cache is not None:
+        cache = SchemaCache(schema_cache)
+        key = cache_key(source.head(), format=det.format, encoding=det.encoding,
+                        delimiter=delimiter, header=header, schema=schema, sheet=sheet)
+        hit = cache.get(key)
+        if hit:
+            options.type_hints = hit.get("types")
+            det.notes.append("column types from the schema cache")
     decoder = get_decoder(det.format)(source, det, options)
     sink = ParquetSink(dst_path, ParquetOptions(compression=compression,
                                                 row_group_size=row_group_size,
@@ -113,6 +126,9 @@ def convert(
             "logflow.profile": json.dumps(profile.to_dict(), default=str),
         }
         files = sink.finish(schema_out, metadata)
+        typer = getattr(decoder, "typer", None)
+        if cache is not None and typer is not None:
+            cache.put(key, {"format": det.format, "types": typer.kinds()})
     except BaseException:
         sink.abort()
         raise

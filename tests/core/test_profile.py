@@ -58,3 +58,14 @@ def test_profile_lands_in_parquet_metadata(tmp_path: Path) -> None:
 
     prof = json.loads(meta[b"logflow.profile"])
     assert prof["checksum"] == r.checksum and prof["rows"] == 100
+
+
+def test_schema_cache_remembers_widened_types(tmp_path: Path) -> None:
+    src = tmp_path / "w.csv"
+    src.write_text("a,b\n" + "".join(f"{i},{i}\n" for i in range(30_000)) + "1,0.5\n")
+    cache = tmp_path / ".logflow" / "schema_cache.sqlite"
+    first = convert(src, tmp_path / "1.parquet", schema_cache=cache)
+    second = convert(src, tmp_path / "2.parquet", schema_cache=cache)
+    assert "column types from the schema cache" in second.detection["notes"]
+    assert first.columns == second.columns and first.checksum == second.checksum
+    assert {c["name"]: c["type"] for c in second.columns}["b"] == "double"

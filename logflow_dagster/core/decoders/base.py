@@ -28,6 +28,8 @@ class DecodeOptions:
         infer_rows: Rows sampled for type inference.
         type_threshold: Share of sampled values that must parse as a type for the column to
             take it; the rest become bad records instead of turning the column into text.
+        type_hints: Column kinds to start from instead of inferring (from a schema cache);
+            unlike ``schema`` overrides they may still widen.
     """
 
     batch_size: int = 65_536
@@ -38,6 +40,7 @@ class DecodeOptions:
     record_tag: str | None = None
     infer_rows: int = 20_000
     type_threshold: float = 0.99
+    type_hints: dict[str, str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

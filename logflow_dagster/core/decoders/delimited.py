@@ -89,7 +89,8 @@ class DelimitedDecoder(Decoder):
         self.info.update(delimiter=dialect.delimiter, quotechar=dialect.quotechar,
                          header=dialect.header, decimal=dialect.decimal)
         self.typer = TextTyper(opts.schema, threshold=opts.type_threshold,
-                               decimal_comma=dialect.decimal == ",")
+                               decimal_comma=dialect.decimal == ",",
+                               hints=opts.type_hints)
         self.names: list[str] | None = None
         quote = ord(dialect.quotechar)
         pending = first

@@ -36,7 +36,8 @@ class JsonLinesDecoder(Decoder):
     def batches(self) -> Iterator[DecodedBatch]:
         opts = self.options
         self.schema: pa.Schema | None = None
-        self.typer = TextTyper(opts.schema, threshold=opts.type_threshold)
+        self.typer = TextTyper(opts.schema, threshold=opts.type_threshold,
+                               hints=opts.type_hints)
         self.batcher = RecordBatcher()
         self.record = 1
         for block in iter_text_blocks(self.source, self.detection, opts.block_size):

@@ -27,6 +27,9 @@ attribute rejects every event of that trace.
 Trace attributes normally precede the trace's events; one that follows events is applied to
 those of its events not yet emitted in a batch. Malformed XML and non-XML input are handled as
 by :mod:`.xml`: the events before the break are kept, the remainder is one RowError.
+
+XES declares its types, so nothing is inferred and ``DecodeOptions.schema`` is not applied here
+(``batch_size`` is the only option read).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -69,6 +73,7 @@ _INT = re.compile(r"^\s*[+-]?\d+\s*$")
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _TAGS = ("{*}log", "{*}trace", "{*}event", "{*}classifier")
 _SKIP = object()  # not an attribute element
+_local = lru_cache(maxsize=1024)(local_name)
 
 
 class BadValue(ValueError):
@@ -173,7 +178,7 @@ class XesDecoder(Decoder):
         seen_log = False
         current: etree._Element | None = None
         for event, element in stream.events():
-            name = local_name(element.tag)
+            name = _local(element.tag)
             if not seen_log:
                 if name != "log":
                     raise DataError(f"not an XES log: <{name}> outside a <log> element",
@@ -182,7 +187,7 @@ class XesDecoder(Decoder):
                 self.info["xes_version"] = element.get("xes.version")
                 continue
             parent = element.getparent()
-            scope = local_name(parent.tag) if parent is not None else ""
+            scope = _local(parent.tag) if parent is not None else ""
             if name == "event" and scope in ("trace", "log"):
                 if event == "start":
                     current = element
@@ -220,7 +225,8 @@ class XesDecoder(Decoder):
         Raises:
             BadValue: When the value does not parse as its declared or its column's type.
         """
-        name = local_name(element.tag) if isinstance(element.tag, str) else ""
+        tag = element.tag
+        name = _local(tag) if type(tag) is str else ""
         if name not in _ATTRIBUTES:
             return _SKIP
         if name in _NESTED:

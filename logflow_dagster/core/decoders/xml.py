@@ -251,7 +251,7 @@ class XmlDecoder(Decoder):
         self.info["record_tag"] = record_tag
         typer = TextTyper(opts.schema, threshold=opts.type_threshold)
         stream = MarkupStream(self.source, tag_matcher(record_tag) if record_tag else None)
-        nulls = frozenset(opts.null_values)
+        flatten = _Flattener(frozenset(opts.null_values))
         pending = _Pending()
         current: etree._Element | None = None
         count = 0
@@ -266,7 +266,7 @@ class XmlDecoder(Decoder):
                 continue
             current = None
             count += 1
-            pending.rows.append(_flatten(element, nulls))
+            pending.rows.append(flatten.row(element))
             pending.lines.append(element.sourceline)
             pending.raws.append(etree.tostring(element, encoding="unicode", with_tail=False))
             pending.records.append(count)
@@ -317,39 +317,57 @@ def _is_root_child(element: etree._Element) -> bool:
     return parent is not None and parent.getparent() is None
 
 
-def _put(row: dict[str, str | None], name: str, value: str, nulls: frozenset[str]) -> None:
-    key, n = name, 1
-    while key in row:
-        n += 1
-        key = f"{name}[{n}]"
-    row[key] = None if value in nulls else value
+class _Flattener:
+    """Turns record elements into ``{column: text}`` (see the module documentation)."""
 
+    def __init__(self, nulls: frozenset[str]) -> None:
+        self.nulls = nulls
+        self.names: dict[str, str] = {}  # tag or attribute name -> local name
 
-def _flatten(record: etree._Element, nulls: frozenset[str]) -> dict[str, str | None]:
-    """One record element as ``{column: text}`` (see the module documentation)."""
-    row: dict[str, str | None] = {}
-    _walk(record, "", row, nulls, local_name(record.tag))
-    return row
+    def local(self, tag: str) -> str:
+        name = self.names.get(tag)
+        if name is None:
+            name = self.names[tag] = local_name(tag)
+        return name
 
+    def row(self, record: etree._Element) -> dict[str, str | None]:
+        row: dict[str, str | None] = {}
+        self._walk(record, "", row, self.local(record.tag))
+        return row
 
-def _walk(element: etree._Element, prefix: str, row: dict[str, str | None],
-          nulls: frozenset[str], record_name: str) -> None:
-    for key, value in element.attrib.items():
-        name = local_name(key)
-        _put(row, f"{prefix}@{name}" if prefix else name, value, nulls)
-    children = [child for child in element if isinstance(child.tag, str)]
-    if children:
-        text = ((element.text or "") + "".join(child.tail or "" for child in children)).strip()
-    else:
-        text = "".join(element.itertext()).strip()
-    if text or (prefix and not children):
-        _put(row, prefix or record_name, text, nulls)
-    seen: dict[str, int] = {}
-    for child in children:
-        name = local_name(child.tag)
-        n = seen[name] = seen.get(name, 0) + 1
-        segment = name if n == 1 else f"{name}[{n}]"
-        _walk(child, f"{prefix}.{segment}" if prefix else segment, row, nulls, record_name)
+    def _put(self, row: dict[str, str | None], name: str, value: str) -> None:
+        key, n = name, 1
+        while key in row:
+            n += 1
+            key = f"{name}[{n}]"
+        row[key] = None if value in self.nulls else value
+
+    def _walk(self, element: etree._Element, prefix: str, row: dict[str, str | None],
+              record_name: str) -> None:
+        for key, value in element.items():
+            name = self.local(key)
+            self._put(row, f"{prefix}@{name}" if prefix else name, value)
+        text = element.text or ""
+        has_children = False
+        seen: dict[str, int] = {}
+        for child in element:
+            tag = child.tag
+            if type(tag) is not str:  # an entity reference left unresolved
+                continue
+            has_children = True
+            if child.tail:
+                text += child.tail
+            name = self.local(tag)
+            n = seen[name] = seen.get(name, 0) + 1
+            segment = name if n == 1 else f"{name}[{n}]"
+            path = f"{prefix}.{segment}" if prefix else segment
+            if len(child) or len(child.attrib):
+                self._walk(child, path, row, record_name)
+            else:  # a plain leaf, the common case
+                self._put(row, path, (child.text or "").strip())
+        text = text.strip()
+        if text or (prefix and not has_children):
+            self._put(row, prefix or record_name, text)
 
 
 __all__ = ["RAW_CAP", "MarkupStream", "XmlDecoder", "drop_done", "read_head", "read_tail",

@@ -164,8 +164,11 @@ class TextTyper:
         *,
         threshold: float = 0.99,
         decimal_comma: bool = False,
+        hints: dict[str, str] | None = None,
     ) -> None:
+        """See the class docstring; ``hints`` are kinds to start from (a schema cache's)."""
         self.overrides = {k: parse_type(v) for k, v in (overrides or {}).items()}
+        self.hints = {k: v for k, v in (hints or {}).items() if v in _KIND_TYPES}
         self.threshold = threshold
         self.decimal_comma = decimal_comma
         self.plans: dict[str, ColumnPlan] = {}
@@ -188,8 +191,13 @@ class TextTyper:
             if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
                 self.plans[name] = ColumnPlan(name, "native", column.type)
                 continue
-            kind = infer_kind(column, threshold=self.threshold, decimal_comma=self.decimal_comma)
+            kind = self.hints.get(name) or infer_kind(
+                column, threshold=self.threshold, decimal_comma=self.decimal_comma)
             self.plans[name] = ColumnPlan(name, kind, _KIND_TYPES[kind], self.decimal_comma)
+
+    def kinds(self) -> dict[str, str]:
+        """The inferred kind per text column (what a schema cache remembers as hints)."""
+        return {p.name: p.kind for p in self.plans.values() if p.kind in _KIND_TYPES}
 
     def arrow_types(self) -> dict[str, pa.DataType]:
         """The planned type per column, for readers that convert while parsing."""
