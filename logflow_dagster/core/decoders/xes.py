@@ -25,8 +25,10 @@ a :class:`RowError` with the event's XML as ``raw`` and its start tag's line; a 
 attribute rejects every event of that trace.
 
 Trace attributes normally precede the trace's events; one that follows events is applied to
-those of its events not yet emitted in a batch. Malformed XML and non-XML input are handled as
-by :mod:`.xml`: the events before the break are kept, the remainder is one RowError.
+those of its events not yet emitted in a batch (and ignored if its value is bad). A key given
+twice in one event keeps its last value, as in pm4py. Malformed XML and non-XML input are
+handled as by :mod:`.xml`: the events before the break are kept, the remainder is one
+RowError; a document whose root is not ``<log>`` raises :class:`DataError`.
 
 XES declares its types, so nothing is inferred and ``DecodeOptions.schema`` is not applied here
 (``batch_size`` is the only option read).

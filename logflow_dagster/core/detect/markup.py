@@ -19,6 +19,7 @@ from lxml import etree
 XES_NAMESPACE = "http://www.xes-standard.org/"
 
 _DECL_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_DECL_ENCODING_ATTR = re.compile(rb"""(?<=<\?xml)([^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -66,6 +67,17 @@ def scan_head(head: bytes) -> HeadScan:
         >>> scan.root, scan.children.most_common(1)
         ('rows', [('row', 2)])
     """
+    scan = _scan(head)
+    if scan.root is None and _DECL_ENCODING.match(head):
+        # text already transcoded to UTF-8 may still declare its original encoding (UTF-16):
+        # read it again as the UTF-8 it is
+        retry = _scan(_DECL_ENCODING_ATTR.sub(rb"\1", head, count=1))
+        if retry.root is not None:
+            return retry
+    return scan
+
+
+def _scan(head: bytes) -> HeadScan:
     scan = HeadScan()
     parser = etree.XMLPullParser(
         events=("start", "end"),

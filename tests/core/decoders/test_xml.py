@@ -14,8 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from logflow_dagster.core.decoders import DecodedBatch, DecodeOptions, get_decoder
+from logflow_dagster.core.decoders import xml as xml_module
 from logflow_dagster.core.decoders.xml import RAW_CAP
 from logflow_dagster.core.detect.markup import sniff_markup, xml_encoding
 from logflow_dagster.core.detect.result import Detection
@@ -152,6 +154,31 @@ def test_schema_override_and_record_tag_option(tmp_path: Path) -> None:
     assert table.schema.field("isbn").type == pa.string()
 
 
+def test_partial_tree_stays_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streaming: once a record is read, nothing before it is left in the partial tree.
+
+    (The parser reads ahead one chunk, so elements *after* the record are not counted.)
+    """
+    groups = "".join(
+        f"<group n='{g}'>\n<meta>m</meta>\n" + "<rec><a>1</a><b><c>2</c></b></rec>\n" * 500
+        + "</group>\n" for g in range(6))
+    path = tmp_path / "groups.xml"
+    path.write_text(f"<root>\n<head>h</head>\n{groups}</root>\n")
+    real = xml_module.drop_done
+    sizes: list[int] = []
+
+    def spy(element: etree._Element) -> None:
+        line = element.sourceline
+        real(element)
+        root = element.getroottree().getroot()
+        sizes.append(sum(1 for e in root.iter() if e.sourceline <= line))
+
+    monkeypatch.setattr(xml_module, "drop_done", spy)
+    batches = decode(path, batch_size=700, record_tag="rec")[0]
+    assert sum(b.records for b in batches) == 3000
+    assert len(sizes) == 3000 and max(sizes) == 3  # root, group, the cleared record
+
+
 # --- bad records ----------------------------------------------------------------------------
 
 
@@ -224,6 +251,44 @@ def test_declared_encoding_is_honoured(tmp_path: Path) -> None:
     batches = decode(path)[0]
     assert [r["n"] for r in rows_of(batches)] == ["café"]
     assert errors_of(batches)[0].raw == "<r><p><n>café</n></p><p><n>naïve</n>"
+
+
+def test_entities_internal_only_and_bounded(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET")
+    path = tmp_path / "ent.xml"
+    path.write_text('<!DOCTYPE r [<!ENTITY e "ent">]>\n<r><i><x>a &e; b</x></i></r>')
+    assert rows_of(decode(path)[0]) == [{"x": "a ent b"}]  # internal entities resolve
+    path.write_text(f'<!DOCTYPE r [<!ENTITY s SYSTEM "file://{secret}">]>\n'
+                    "<r><i><x>&s;</x></i></r>")
+    batches = decode(path)[0]
+    assert rows_of(batches) == []  # the external entity is never read
+    assert "TOPSECRET" not in repr(batches)
+    lol = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+    path.write_text(f"<!DOCTYPE r [{lol}]>\n<r><i><x>&j;</x></i></r>")  # a billion laughs
+    (err,) = errors_of(decode(path)[0])
+    assert err.line == 2 and err.reason.startswith("malformed XML: ")  # not a hang
+
+
+def test_utf16_document(tmp_path: Path) -> None:
+    root = ET.Element("people")
+    for name in ["Åsa", "Ωmega", "李"]:
+        ET.SubElement(ET.SubElement(root, "person"), "name").text = name
+    ET.indent(root)
+    path = tmp_path / "utf16.xml"
+    ET.ElementTree(root).write(path, encoding="utf-16", xml_declaration=True)
+    assert xml_encoding(path.read_bytes()) == "utf-16"
+    assert [r["name"] for r in rows_of(decode(path)[0])] == ["Åsa", "Ωmega", "李"]
+    text = path.read_text(encoding="utf-16")
+    cut = tmp_path / "utf16-cut.xml"
+    cut.write_bytes(text[: text.index("李")].encode("utf-16"))  # inside the 3rd record
+    batches = decode(cut)[0]
+    assert [r["name"] for r in rows_of(batches)] == ["Åsa", "Ωmega"]
+    (err,) = errors_of(batches)
+    assert err.line == 9 and err.raw == "  <person>\n    <name>"
+    # detection is also given heads already transcoded to UTF-8 that still say UTF-16
+    assert sniff_markup(text.encode("utf-8"))[::2] == ("xml", "person")
 
 
 @pytest.mark.parametrize("content", [b"", b"just some text\n", b"a,b\n1,2\n", b"\x00\x01\x02"])
