@@ -41,3 +41,13 @@ def test_text_decoders_survive_garbage(data: bytes, fmt: str) -> None:
 def test_csv_accounting_holds_for_ragged_rows(rows: list[list[str]]) -> None:
     data = "h1,h2,h3\n" + "\n".join(",".join(r) for r in rows) + "\n"
     _run(data.encode(), "csv", "ragged.csv")
+
+
+def test_bare_carriage_return_in_a_record(tmp_path: Path) -> None:
+    """pyarrow ends a record at a lone CR, the scanner does not: the record-by-record path
+    decides, and the accounting still holds."""
+    src = tmp_path / "cr.csv"
+    src.write_bytes(b"a,b\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(50)) + b"x,\r\x00\n")
+    r = convert(src, tmp_path / "cr.parquet", format="csv", error_policy="quarantine")
+    assert r.rows_read == r.rows_written + r.rows_rejected == 51
+    assert r.rows_rejected == 1

@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 
 from ..detect.dialect import sniff_dialect
 from ..detect.result import CsvDialect
-from ..errors import DataError, RowError
+from ..errors import RowError
 from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
 from .csv_scan import RecordScan, last_record_end, scan_records
@@ -209,8 +209,7 @@ class DelimitedDecoder(Decoder):
         if rows.size == 0:
             self.typer.infer(pa.table({n: pa.array([], pa.string()) for n in self.names or []}))
             return
-        sample = b"\n".join(data[scan.starts[i] : scan.ends[i]] for i in rows) + b"\n"
-        self.typer.infer(self._parse_text(sample))
+        self.typer.infer(self._parse_good(data, scan, rows, 0, {})[0])
 
     def _parse_fast(self, data: bytes) -> pa.Table | None:
         handler = _InvalidRows()
@@ -242,12 +241,7 @@ class DelimitedDecoder(Decoder):
             errors[int(i)] = self._row_error(data, scan, int(i), offset, reason)
         batches: list[DecodedBatch] = []
         if good.size:
-            text = self._parse_text(_join_records(data, scan, good))
-            if text.num_rows != good.size:  # the scanner and pyarrow disagree: never guess
-                raise DataError(
-                    f"internal CSV structure mismatch ({text.num_rows} rows parsed, "
-                    f"{good.size} records found)", source=self.source.path,
-                    line=int(scan.lines[good[0]]))
+            text, good = self._parse_good(data, scan, good, offset, errors)
             typed, failures = self.typer.apply(text.combine_chunks().to_batches()[0]
                                                if text.num_rows else _empty_batch(text))
             for failure in failures:
@@ -264,6 +258,39 @@ class DelimitedDecoder(Decoder):
         elif ordered:
             batches.append(DecodedBatch(None, ordered))
         return batches
+
+    def _parse_good(self, data: bytes, scan: RecordScan, good: np.ndarray, offset: int,
+                    errors: dict[int, RowError]) -> tuple[pa.Table, np.ndarray]:
+        """Parses the structurally good records as text with pyarrow; where pyarrow and the
+        scanner disagree (a bare CR inside a record), record by record with Python's csv."""
+        try:
+            text = self._parse_text(_join_records(data, scan, good))
+            if text.num_rows == good.size:
+                return text, good
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        names = self.names or []
+        columns: list[list[str | None]] = [[] for _ in names]
+        kept: list[int] = []
+        nulls = set(self.options.null_values)
+        for i in good.tolist():
+            raw = data[scan.starts[i] : scan.ends[i]].decode("utf-8", "replace")
+            try:
+                cells = next(csv.reader([raw], delimiter=self.dialect.delimiter,
+                                        quotechar=self.dialect.quotechar, strict=True))
+            except (csv.Error, StopIteration) as err:
+                errors[i] = self._row_error(data, scan, i, offset, f"malformed record: {err}")
+                continue
+            if len(cells) != len(names):
+                errors[i] = self._row_error(data, scan, i, offset,
+                                            f"expected {len(names)} fields, found {len(cells)}")
+                continue
+            kept.append(i)
+            for col, cell in zip(columns, cells, strict=True):
+                col.append(None if cell in nulls else cell)
+        table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns,
+                                                                      strict=True)})
+        return table, np.asarray(kept, dtype=np.int64)
 
     def _row_error(self, data: bytes, scan: RecordScan, i: int, offset: int, reason: str,
                    column: str | None = None, value: str | None = None) -> RowError:
