@@ -116,7 +116,8 @@ def _sniff_text(text: str, source: Source) -> tuple[str, float, list[str]]:
     if not stripped:
         return hint or "csv", 0.0, ["empty input"]
     if stripped[0] == "<":
-        fmt, confidence, _ = _sniff_markup(text.encode("utf-8"))
+        fmt, confidence, _ = _sniff_markup(source.head())  # raw bytes: the XML declaration
+                                                         # names their encoding
         return fmt, confidence, []
     if stripped[0] in "[{":
         return _sniff_json(stripped, hint)
