@@ -34,8 +34,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import DataError, LogflowError, RowError
+from ..schema.cast import cast_overrides, json_text, miss_errors, parse_overrides, value_text
 from .base import DecodedBatch, Decoder
-from .parquet import cast_overrides, json_text, miss_errors, parse_overrides, value_text
 
 Convert = Callable[[Any], Any]
 

@@ -26,8 +26,8 @@ from typing import Any
 import pyarrow as pa
 
 from ..errors import DataError, LogflowError, RowError, UsageError
+from ..schema.cast import cast_overrides, parse_overrides, type_name
 from .base import DecodedBatch, Decoder
-from .parquet import cast_overrides, parse_overrides, type_name
 
 _GROUPS = ("str", "number", "temporal", "bool", "time", "duration")  # tie order
 _MAX_EXACT = 2**53

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cast import failing_rows
 from .types import parse_type
 
 # Patterns for the inferable kinds, narrowest first. Applied with pyarrow's vectorized regex.
@@ -286,16 +287,10 @@ class TextTyper:
 
     @staticmethod
     def _cast_each(plan: ColumnPlan, column: pa.Array) -> tuple[pa.Array, np.ndarray]:
-        """Slow path: casts value by value (only for values that passed the pattern)."""
-        out: list[object] = []
-        bad: list[int] = []
-        for i, value in enumerate(column.to_pylist()):
-            if value is None:
-                out.append(None)
-                continue
-            try:
-                out.append(pc.cast(pa.array([value]), plan.type)[0].as_py())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                out.append(None)
-                bad.append(i)
-        return pa.array(out, type=plan.type), np.asarray(bad, dtype=np.int64)
+        """Finds the values the cast refuses by bisection, casts the rest."""
+        bad = failing_rows(column, plan.type)
+        if bad.size:
+            keep = np.ones(len(column), dtype=bool)
+            keep[bad] = False
+            column = pc.if_else(pa.array(keep), column, pa.scalar(None, column.type))
+        return pc.cast(column, plan.type), bad
