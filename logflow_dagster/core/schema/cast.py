@@ -28,7 +28,9 @@ def failing_rows(array: pa.Array, target: pa.DataType) -> np.ndarray:
         [1, 3]
     """
     out: list[int] = []
-    _bisect(array, target, 0, out)
+    step = 2048  # cast in slices first: one Python call per slice, bisect only failing ones
+    for start in range(0, len(array), step):
+        _bisect(array.slice(start, step), target, start, out)
     return np.asarray(out, dtype=np.int64)
 
 

@@ -24,9 +24,11 @@ _BOOL = r"^(?i:true|false)$"
 _INT = r"^[+-]?\d{1,18}$"
 _FLOAT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^(?i:nan|[+-]?inf(inity)?)$"
 _FLOAT_COMMA = r"^[+-]?\d+(,\d+)?([eE][+-]?\d+)?$"
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_TS = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
-_TSTZ = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
+_YMD = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+_HMS = r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?"
+_DATE = rf"^{_YMD}$"
+_TS = rf"^{_YMD}[T ]{_HMS}$"
+_TSTZ = rf"^{_YMD}[T ]{_HMS}(Z|[+-]\d{{2}}(:?\d{{2}})?)$"
 
 _ZONE_HHMM = r"(:\d{2}(?:\.\d{1,9})?)([+-]\d{2})(\d{2})$"
 _ZONE_HH = r"(:\d{2}(?:\.\d{1,9})?)([+-]\d{2})$"
@@ -228,69 +230,76 @@ class TextTyper:
         return typed_batch, failures
 
     def _cast(self, plan: ColumnPlan, column: pa.Array) -> tuple[pa.Array, CastFailure | None]:
+        """One vectorized cast; only when it fails, work on the failing values alone:
+        normalize them (zones such as +0100, dates in timestamp columns, naive times in zoned
+        columns), widen the column if a wider kind takes them, else report them."""
         if plan.kind in ("string", "native") or column.type == plan.type:
             return column, None
-        prepared = self._prepare(plan, column)
+        base = self._prepare(plan, column)
         try:
-            return pc.cast(prepared, plan.type), None
+            return pc.cast(base, plan.type), None
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
-        # Some value does not fit: widen the column if a wider kind takes every value,
-        # otherwise cast the good values and report the rest.
-        current = self._valid_mask(plan, prepared)
+        bad = self._find_bad(plan, base)
+        fixed = self._normalize(plan, base.take(pa.array(bad)))
+        still = failing_rows(fixed, plan.type) if len(fixed) else bad[:0]
+        recovered = np.ones(len(bad), dtype=bool)
+        recovered[still] = False
+        leftover = fixed.take(pa.array(still))
         for wider in _WIDER.get(plan.kind, ()):
-            only_wider = pc.and_(
-                pc.invert(current),
-                pc.fill_null(pc.match_substring_regex(prepared, _accepted(wider)), False),
-            )
-            if pc.any(only_wider).as_py():
+            if pc.any(pc.match_substring_regex(leftover, _accepted(wider))).as_py():
                 plan.kind, plan.type = wider, _KIND_TYPES[wider]
                 return self._cast(plan, column)
-        good = self._valid_mask(plan, prepared)
-        bad = pc.and_(pc.invert(good), pc.is_valid(prepared))
-        rows = np.flatnonzero(bad.to_numpy(zero_copy_only=False))
-        values = [str(v) for v in column.take(pa.array(rows)).to_pylist()]
-        cleaned = pc.if_else(good, prepared, pa.scalar(None, prepared.type))
-        try:
-            typed = pc.cast(cleaned, plan.type)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            # the pattern admitted a value the cast refuses (a 13th month): find them one by one
-            typed, extra = self._cast_each(plan, cleaned)
-            rows = np.union1d(rows, extra)
-            values = [str(v) for v in column.take(pa.array(rows)).to_pylist()]
+        mask = np.zeros(len(column), dtype=bool)
+        mask[bad] = True
+        typed = pc.cast(pc.if_else(pa.array(mask), pa.scalar(None, base.type), base), plan.type)
+        if recovered.any():
+            put = np.zeros(len(column), dtype=bool)
+            put[bad[recovered]] = True
+            values = pc.cast(fixed.filter(pa.array(recovered)), plan.type)
+            typed = pc.replace_with_mask(typed, pa.array(put), values)
+        rows = bad[still]
+        if rows.size == 0:
+            return typed, None
+        texts = [str(v) for v in column.take(pa.array(rows)).to_pylist()]
         expected = plan.kind if plan.kind != "override" else str(plan.type)
-        return typed, CastFailure(plan.name, rows.astype(np.int64), values, expected)
+        return typed, CastFailure(plan.name, rows.astype(np.int64), texts, expected)
 
-    def _prepare(self, plan: ColumnPlan, column: pa.Array) -> pa.Array:
+    @staticmethod
+    def _find_bad(plan: ColumnPlan, base: pa.Array) -> np.ndarray:
+        """Rows whose value the cast refuses: the kind's pattern finds most in one vectorized
+        pass, bisection finds the rest (a 30th of February matches the pattern)."""
+        pattern = _accepted(plan.kind)
+        if not pattern:
+            return failing_rows(base, plan.type)
+        miss = pc.and_(pc.is_valid(base),
+                       pc.invert(pc.fill_null(pc.match_substring_regex(base, pattern), False)))
+        by_pattern = np.flatnonzero(miss.to_numpy(zero_copy_only=False))
+        rest = pc.if_else(miss, pa.scalar(None, base.type), base) if by_pattern.size else base
+        try:
+            pc.cast(rest, plan.type)
+            return by_pattern
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return np.union1d(by_pattern, failing_rows(rest, plan.type))
+
+    @staticmethod
+    def _prepare(plan: ColumnPlan, column: pa.Array) -> pa.Array:
+        """Cheap, whole-column spelling fixes (case of booleans, decimal commas)."""
         if plan.kind == "bool":
             return pc.utf8_lower(column)
         if plan.decimal_comma and plan.kind == "float":
             return pc.replace_substring(column, ",", ".")
+        return column
+
+    @staticmethod
+    def _normalize(plan: ColumnPlan, values: pa.Array) -> pa.Array:
+        """Regex fixes, applied only to values the plain cast refused."""
         if plan.kind in ("timestamp", "timestamptz"):
-            column = pc.replace_substring_regex(column, _DATE, r"\0T00:00:00")  # a date: midnight
+            values = pc.replace_substring_regex(values, _DATE, r"\0T00:00:00")  # a date: midnight
         if plan.kind == "timestamptz":
             # Arrow's ISO parser wants "+HH:MM" or "Z"; "+HHMM" and "+HH" are valid ISO too,
             # and a naive value in a zoned column is taken as UTC.
-            column = pc.replace_substring_regex(column, _ZONE_HHMM, r"\1\2:\3")
-            column = pc.replace_substring_regex(column, _ZONE_HH, r"\1\2:00")
-            column = pc.replace_substring_regex(column, _TS, r"\0Z")
-        return column
-
-    def _valid_mask(self, plan: ColumnPlan, column: pa.Array) -> pa.Array:
-        pattern = _accepted(plan.kind)
-        if pattern:
-            return pc.fill_null(pc.match_substring_regex(column, pattern), False)
-        _, bad = self._cast_each(plan, column)
-        mask = np.ones(len(column), dtype=bool)
-        mask[bad] = False
-        return pa.array(mask)
-
-    @staticmethod
-    def _cast_each(plan: ColumnPlan, column: pa.Array) -> tuple[pa.Array, np.ndarray]:
-        """Finds the values the cast refuses by bisection, casts the rest."""
-        bad = failing_rows(column, plan.type)
-        if bad.size:
-            keep = np.ones(len(column), dtype=bool)
-            keep[bad] = False
-            column = pc.if_else(pa.array(keep), column, pa.scalar(None, column.type))
-        return pc.cast(column, plan.type), bad
+            values = pc.replace_substring_regex(values, _ZONE_HHMM, r"\1\2:\3")
+            values = pc.replace_substring_regex(values, _ZONE_HH, r"\1\2:00")
+            values = pc.replace_substring_regex(values, _TS, r"\0Z")
+        return values
