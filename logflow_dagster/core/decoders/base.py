@@ -49,11 +49,12 @@ class DecodedBatch:
     """One step of a decoder's output.
 
     Attributes:
-        batch: The good records (may be ``None`` when a step only rejected records).
+        batch: The good records (may be ``None`` when a step only rejected records); a table
+            when a decoder parsed a block into several chunks (they are not copied into one).
         errors: The records rejected in this step, in input order.
     """
 
-    batch: pa.RecordBatch | None
+    batch: pa.RecordBatch | pa.Table | None
     errors: list[RowError] = field(default_factory=list)
 
     @property

@@ -23,6 +23,7 @@ from ..errors import RowError
 from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
 from .csv_scan import RecordScan, last_record_end, scan_records
+from .parallel_blocks import _Splitter, ordered_blocks
 from .text_blocks import utf8_blocks
 
 _TRUE = ["true", "True", "TRUE"]
@@ -92,27 +93,18 @@ class DelimitedDecoder(Decoder):
                                decimal_comma=dialect.decimal == ",",
                                hints=opts.type_hints)
         self.names: list[str] | None = None
-        quote = ord(dialect.quotechar)
-        pending = first
-        line, offset = 1, 0
-        for chunk in blocks:
-            pending += chunk
-            if len(pending) < opts.block_size:
-                continue
-            end = last_record_end(pending, quote, False)
-            if end <= 0:
-                continue
-            used, out = self._block(pending[:end], line, offset, final=False)
+        splitter = _Splitter(first, blocks, ord(dialect.quotechar), opts.block_size)
+        # Blocks run alone until the header is read and the types are planned (the plan must
+        # not depend on which thread gets there first); then two threads take turns.
+        while not self.typer.plans:
+            task = splitter.next()
+            if task is None:
+                break
+            used, out = self._block(task.data, task.line, task.offset, final=task.final)
             yield from out
-            line += pending.count(b"\n", 0, used)
-            offset += used
-            pending = pending[used:]
-        while pending:
-            used, out = self._block(pending, line, offset, final=True)
-            yield from out
-            line += pending.count(b"\n", 0, used)
-            offset += used
-            pending = pending[used:]
+            if used < len(task.data):
+                splitter.restart(task.data[used:], [], task)
+        yield from ordered_blocks(self._block, splitter, workers=2)
         if self.names and not self.typer.plans:  # header only: the columns, no rows
             yield DecodedBatch(pa.RecordBatch.from_pylist(
                 [], schema=pa.schema([(n, pa.string()) for n in self.names])))
@@ -130,11 +122,11 @@ class DelimitedDecoder(Decoder):
                 line += data.count(b"\n", 0, skipped)
                 offset += skipped
                 data = data[skipped:]
-            if not data.strip():
+            if not data.strip(b"\r\n"):  # blank lines only (a space is a record)
                 return skipped + len(data), []
         if not self.typer.plans:
             self._plan_types(data)
-        table = self._parse_fast(data)
+        table = self._parse_fast(data, final)
         if table is not None:
             return skipped + len(data), [DecodedBatch(b) for b in self._batches(table)]
         scan = scan_records(data, delimiter=self.dialect.delimiter,
@@ -211,7 +203,7 @@ class DelimitedDecoder(Decoder):
             return
         self.typer.infer(self._parse_good(data, scan, rows, 0, {})[0])
 
-    def _parse_fast(self, data: bytes) -> pa.Table | None:
+    def _parse_fast(self, data: bytes, final: bool) -> pa.Table | None:
         handler = _InvalidRows()
         try:
             table = pacsv.read_csv(
@@ -222,11 +214,14 @@ class DelimitedDecoder(Decoder):
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        return None if handler.count else table
+        if handler.count or (not final and _cut_inside_quotes(table)):
+            return None
+        return table
 
-    def _batches(self, table: pa.Table) -> list[pa.RecordBatch]:
-        return table.combine_chunks().to_batches(max_chunksize=max(self.options.batch_size,
-                                                                   table.num_rows))
+    @staticmethod
+    def _batches(table: pa.Table) -> list[pa.Table]:
+        """A parsed block as one table (its ~1 MiB chunks are not copied into one)."""
+        return [table] if table.num_rows else []
 
     def _decode_dirty(self, data: bytes, scan: RecordScan, offset: int) -> list[DecodedBatch]:
         width = len(self.names or [])
@@ -298,6 +293,19 @@ class DelimitedDecoder(Decoder):
         raw = data[start : min(end, start + _RAW_LIMIT)].decode("utf-8", "replace")
         return RowError(reason, line=int(scan.lines[i]), raw=raw, byte_offset=offset + start,
                         column=column, value=value)
+
+
+def _cut_inside_quotes(table: pa.Table) -> bool:
+    """True when the block was cut inside a quoted field (a quote in an unquoted field fooled
+    the parity count): pyarrow then closes the field at the end of the data, so the last
+    row's last value ends with the newline where the block was cut."""
+    if table.num_rows == 0:
+        return False
+    last = table.column(table.num_columns - 1)
+    if not pa.types.is_string(last.type) and not pa.types.is_large_string(last.type):
+        return False  # a typed last column cannot hold a newline: the cut was clean
+    value = last[table.num_rows - 1].as_py()
+    return isinstance(value, str) and value.endswith("\n")
 
 
 def _join_records(data: bytes, scan: RecordScan, rows: np.ndarray) -> bytes:

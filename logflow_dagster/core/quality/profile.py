@@ -120,8 +120,8 @@ class Profiler:
         """The order-independent checksum as 16 hex digits."""
         return f"{self._sum & _MASK64:016x}"
 
-    def update(self, batch: pa.RecordBatch) -> None:
-        """Adds one batch."""
+    def update(self, batch: pa.RecordBatch | pa.Table) -> None:
+        """Adds one batch (or table)."""
         if batch.num_rows == 0:
             return
         for name, column in zip(batch.column_names, batch.columns, strict=True):
@@ -132,7 +132,7 @@ class Profiler:
         for name, column in zip(batch.column_names, batch.columns, strict=True):
             self._update_column(self.columns[name], column)
 
-    def _hash(self, batch: pa.RecordBatch) -> None:
+    def _hash(self, batch: pa.RecordBatch | pa.Table) -> None:
         names = [quote_ident(n) for n in batch.column_names]
         per_col = ", ".join(f"CASE WHEN {n} IS NULL THEN NULL ELSE hash({n}) END" for n in names)
         row = f"hash({', '.join(names)})"
@@ -150,12 +150,12 @@ class Profiler:
             self.columns[name].hll.update(values.to_numpy())
 
     @staticmethod
-    def _update_column(prof: ColumnProfile, column: pa.Array) -> None:
+    def _update_column(prof: ColumnProfile, column: pa.Array | pa.ChunkedArray) -> None:
         prof.count += len(column)
         prof.nulls += column.null_count
         t = column.type
         if pa.types.is_dictionary(t):
-            column = column.dictionary_decode()
+            column = pc.cast(column, t.value_type)
             t = column.type
         if not (pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)):
             mm = pc.min_max(column)

@@ -7,6 +7,8 @@ import pyarrow.compute as pc
 
 from ..errors import DataError
 
+Data = pa.RecordBatch | pa.Table  # decoders may hand over a parsed block as a table
+
 
 class SchemaAligner:
     """Unifies the schemas of successive batches by column name.
@@ -26,7 +28,7 @@ class SchemaAligner:
     def __init__(self) -> None:
         self.schema: pa.Schema | None = None
 
-    def conform(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bool]:
+    def conform(self, batch: Data) -> tuple[Data, bool]:
         """Returns the batch in the (possibly grown) schema and whether the schema changed."""
         if self.schema is None:
             self.schema = batch.schema.remove_metadata()
@@ -53,14 +55,17 @@ def _fits(schema: pa.Schema, target: pa.Schema) -> bool:
     return True
 
 
-def conform_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """Reorders, casts and null-fills ``batch`` to ``schema``."""
+def conform_batch(batch: Data, schema: pa.Schema) -> Data:
+    """Reorders, casts and null-fills ``batch`` (a record batch or a table) to ``schema``."""
     arrays = []
     for f in schema:
         i = batch.schema.get_field_index(f.name)
         if i < 0:
-            arrays.append(pa.nulls(batch.num_rows, f.type))
+            nulls = pa.nulls(batch.num_rows, f.type)
+            arrays.append(pa.chunked_array([nulls]) if isinstance(batch, pa.Table) else nulls)
         else:
             col = batch.column(i)
             arrays.append(col if col.type == f.type else pc.cast(col, f.type))
+    if isinstance(batch, pa.Table):
+        return pa.Table.from_arrays(arrays, schema=schema)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -248,7 +248,10 @@ class TextTyper:
         leftover = fixed.take(pa.array(still))
         for wider in _WIDER.get(plan.kind, ()):
             if pc.any(pc.match_substring_regex(leftover, _accepted(wider))).as_py():
-                plan.kind, plan.type = wider, _KIND_TYPES[wider]
+                # a new plan object, swapped in whole: blocks typed on other threads see
+                # either the old plan or the new one, never half of each
+                plan = ColumnPlan(plan.name, wider, _KIND_TYPES[wider], plan.decimal_comma)
+                self.plans[plan.name] = plan
                 return self._cast(plan, column)
         mask = np.zeros(len(column), dtype=bool)
         mask[bad] = True

@@ -85,7 +85,7 @@ class ParquetSink:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, batch: pa.RecordBatch, *, segment: int) -> None:
+    def write(self, batch: pa.RecordBatch | pa.Table, *, segment: int) -> None:
         """Writes one batch of the given segment (segments only ever increase)."""
         if batch.num_rows == 0:
             return
@@ -93,11 +93,16 @@ class ParquetSink:
             self._close_segments_before(segment)
             self._schemas[segment] = batch.schema
         for part, data in self._partitions(batch):
-            self._writer(segment, part, data.schema).writer.write_batch(
-                data, row_group_size=self.options.row_group_size)
+            writer = self._writer(segment, part, data.schema).writer
+            if isinstance(data, pa.Table):
+                writer.write_table(data, row_group_size=self.options.row_group_size)
+            else:
+                writer.write_batch(data, row_group_size=self.options.row_group_size)
         self.rows_written += batch.num_rows
 
-    def _partitions(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
+    def _partitions(
+        self, batch: pa.RecordBatch | pa.Table
+    ) -> Iterator[tuple[str, pa.RecordBatch | pa.Table]]:
         cols = self.options.partition_by
         if not cols:
             yield "", batch

@@ -215,3 +215,29 @@ def test_hive_partitioned_directory(tmp_path: Path, duck: duckdb.DuckDBPyConnect
     assert got == [("APAC", 100, sum(range(2, 300, 3))), ("EU", 100, sum(range(0, 300, 3))),
                    ("US", 100, sum(range(1, 300, 3)))]
     assert r.rows_written == 300
+
+
+def test_stray_quotes_across_small_blocks(tmp_path: Path, duck: duckdb.DuckDBPyConnection) -> None:
+    """A quote inside an unquoted field breaks quote parity: blocks are cut again where the
+    exact scan says, on two decoding threads, and no record or line number is lost."""
+    lines = ["id,size,note"]
+    for i in range(2000):
+        note = f'"multi\nline {i}"' if i % 50 == 0 else f"n{i}"
+        size = f'{i}" screen' if i % 7 == 0 else str(i)
+        lines.append(f"{i},{size},{note}")
+    src = tmp_path / "stray.csv"
+    src.write_text("\n".join(lines) + "\n")
+    from logflow_dagster.core.decoders import DecodeOptions, get_decoder
+    from logflow_dagster.core.detect import detect
+    from logflow_dagster.core.source import Source
+
+    source = Source.open_path(src)
+    dec = get_decoder("csv")(source, detect(source), DecodeOptions(block_size=1500))
+    steps = list(dec.batches())
+    assert sum(s.records for s in steps) == 2000
+    assert not [e for s in steps for e in s.errors]
+    r = convert(src, tmp_path / "s.parquet")
+    got = duck.execute(f"SELECT count(*), sum(id), count(*) FILTER (size LIKE '%\"%') "
+                       f"FROM '{tmp_path / 's.parquet'}'").fetchone()
+    assert got == (2000, sum(range(2000)), len(range(0, 2000, 7)))
+    assert r.rows_written == 2000

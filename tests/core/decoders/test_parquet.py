@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logflow_dagster.core.decoders import DecodedBatch, DecodeOptions, get_decoder
-from logflow_dagster.core.schema.cast import cast_overrides
 from logflow_dagster.core.detect.result import Detection
 from logflow_dagster.core.errors import DataError, LogflowError, UsageError
+from logflow_dagster.core.schema.cast import cast_overrides
 from logflow_dagster.core.source import Source
 
 UTC = dt.UTC
