@@ -160,7 +160,9 @@ class DelimitedDecoder(Decoder):
         return 0
 
     def _read_options(self) -> pacsv.ReadOptions:
-        return pacsv.ReadOptions(column_names=self.names, use_threads=True, block_size=1 << 20)
+        # One thread per block: blocks already run on two threads, and pyarrow's own threads
+        # cost three times the CPU here (0.41 vs 1.3 CPU-s for 1M rows on 2 cores).
+        return pacsv.ReadOptions(column_names=self.names, use_threads=False, block_size=4 << 20)
 
     def _parse_options(self, handler: _InvalidRows | None = None) -> pacsv.ParseOptions:
         return pacsv.ParseOptions(

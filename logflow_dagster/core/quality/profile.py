@@ -55,6 +55,14 @@ class ColumnProfile:
     max: Any = None
     hll: HyperLogLog = field(default_factory=HyperLogLog, repr=False)
     counts: dict[Any, int] | None = field(default_factory=dict, repr=False)
+    arrow_type: pa.DataType | None = field(default=None, repr=False)
+
+    @property
+    def distinct(self) -> int:
+        """Exact while values are counted (up to ``ENTROPY_CAP``), else the HLL estimate."""
+        if self.counts is not None:
+            return len(self.counts)
+        return round(self.hll.estimate()) if self.count > self.nulls else 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -67,7 +75,8 @@ class ColumnProfile:
             "null_ratio": (self.nulls / self.count) if self.count else 0.0,
             "min": _jsonable(self.min),
             "max": _jsonable(self.max),
-            "distinct": round(self.hll.estimate()) if self.count > self.nulls else 0,
+            "distinct": self.distinct,
+            "distinct_exact": self.counts is not None,
             "entropy": entropy,
             "entropy_exact": exact,
         }
@@ -78,11 +87,13 @@ class ColumnProfile:
         Exact while the column has at most ``ENTROPY_CAP`` distinct values; above that the
         upper bound log2(distinct) is given and flagged as not exact.
         """
+        if self.type not in ("string", "bool"):
+            return None, True
         if self.counts is None:
             distinct = self.hll.estimate()
             return (math.log2(distinct) if distinct > 1 else 0.0), False
         total = sum(self.counts.values())
-        if not total or self.type not in ("string", "bool"):
+        if not total:
             return None, True
         ent = -sum((c / total) * math.log2(c / total) for c in self.counts.values())
         return ent + 0.0, True
@@ -112,8 +123,10 @@ class Profiler:
         self.rows = 0
         self._sum = 0
         self.columns: dict[str, ColumnProfile] = {}
+        # one DuckDB thread: batches are small and the other core is decoding and writing
         self._con = duckdb.connect(config={"autoinstall_known_extensions": "false",
-                                           "autoload_known_extensions": "false"})
+                                           "autoload_known_extensions": "false",
+                                           "threads": 1})
 
     @property
     def checksum(self) -> str:
@@ -126,55 +139,72 @@ class Profiler:
             return
         for name, column in zip(batch.column_names, batch.columns, strict=True):
             if name not in self.columns:
-                self.columns[name] = ColumnProfile(name, type_label(column.type))
+                self.columns[name] = ColumnProfile(name, type_label(column.type),
+                                                   arrow_type=column.type)
         self.rows += batch.num_rows
-        self._hash(batch)  # first: the distinct estimate decides whether to count values
         for name, column in zip(batch.column_names, batch.columns, strict=True):
             self._update_column(self.columns[name], column)
+        # exact value counts make hashing a column for its HyperLogLog unnecessary
+        need_hll = [n for n in batch.column_names if self.columns[n].counts is None]
+        self._hash(batch, need_hll)
 
-    def _hash(self, batch: pa.RecordBatch | pa.Table) -> None:
-        names = [quote_ident(n) for n in batch.column_names]
-        per_col = ", ".join(f"CASE WHEN {n} IS NULL THEN NULL ELSE hash({n}) END" for n in names)
-        row = f"hash({', '.join(names)})"
-        self._con.register("_b", batch)
+    def _hash(self, batch: pa.RecordBatch | pa.Table, columns: list[str]) -> None:
+        """Adds the row hashes to the checksum and the values of ``columns`` to their HLLs."""
+        row = f"hash({', '.join(quote_ident(n) for n in batch.column_names)})"
+        per_col = "".join(f", hash({quote_ident(n)})" for n in columns)
+        out = self._query(f"SELECT {row} AS _row{per_col} FROM _b", batch)
+        row_hashes = out.column(0).to_numpy()
+        self._sum += int(np.sum(row_hashes.astype(np.uint64), dtype=np.uint64))
+        for i, name in enumerate(columns, start=1):
+            hashes = out.column(i).to_numpy()
+            column = batch.column(name)
+            if column.null_count:  # hash(NULL) is a value to DuckDB, not to the count
+                hashes = hashes[column.is_valid().to_numpy(zero_copy_only=False)]
+            self.columns[name].hll.update(hashes)
+
+    def _query(self, sql: str, data: pa.RecordBatch | pa.Table) -> pa.Table:
+        self._con.register("_b", data)
         try:
-            out = self._con.execute(f"SELECT {row} AS _row, {per_col} FROM _b").arrow()
+            out = self._con.execute(sql).arrow()
             if isinstance(out, pa.RecordBatchReader):  # lazy: read before unregistering
                 out = out.read_all()
         finally:
             self._con.unregister("_b")
-        row_hashes = out.column(0).to_numpy()
-        self._sum += int(np.sum(row_hashes.astype(np.uint64), dtype=np.uint64))
-        for i, name in enumerate(batch.column_names, start=1):
-            values = pc.drop_null(out.column(i))
-            self.columns[name].hll.update(values.to_numpy())
+        return out
 
-    @staticmethod
-    def _update_column(prof: ColumnProfile, column: pa.Array | pa.ChunkedArray) -> None:
+    def _to_hll(self, prof: ColumnProfile) -> None:
+        """Leaves exact counting: the values counted so far seed the HyperLogLog."""
+        keys, prof.counts = list(prof.counts or {}), None
+        if keys and prof.arrow_type is not None:
+            table = pa.table({"v": pa.array(keys, type=prof.arrow_type)})
+            prof.hll.update(self._query("SELECT hash(v) FROM _b", table).column(0).to_numpy())
+
+    def _update_column(self, prof: ColumnProfile, column: pa.Array | pa.ChunkedArray) -> None:
         prof.count += len(column)
         prof.nulls += column.null_count
         t = column.type
         if pa.types.is_dictionary(t):
             column = pc.cast(column, t.value_type)
             t = column.type
-        if not (pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)):
-            mm = pc.min_max(column)
-            lo, hi = mm["min"].as_py(), mm["max"].as_py()
-            if lo is not None:
-                prof.min = lo if prof.min is None else min(prof.min, lo)
-                prof.max = hi if prof.max is None else max(prof.max, hi)
-        if prof.counts is not None and prof.hll.estimate() > ENTROPY_CAP * 1.05:
-            prof.counts = None
-        if prof.counts is not None and prof.type in ("string", "bool"):
-            vc = pc.value_counts(pc.drop_null(column))
-            if len(vc) + len(prof.counts) > ENTROPY_CAP:
-                prof.counts = None
-                return
-            for value, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(),
-                                strict=True):
+        if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            if prof.counts is not None:
+                prof.counts = None  # no exact counting of nested values; hashes only
+            return
+        mm = pc.min_max(column)
+        lo, hi = mm["min"].as_py(), mm["max"].as_py()
+        if lo is not None:
+            prof.min = lo if prof.min is None else min(prof.min, lo)
+            prof.max = hi if prof.max is None else max(prof.max, hi)
+        if prof.counts is None:
+            return
+        vc = pc.value_counts(column)
+        if len(vc) + len(prof.counts) > ENTROPY_CAP:
+            self._to_hll(prof)
+            return
+        for value, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(),
+                            strict=True):
+            if value is not None:
                 prof.counts[value] = prof.counts.get(value, 0) + n
-        elif prof.type not in ("string", "bool"):
-            prof.counts = {}
 
     def merge(self, other: Profiler) -> None:
         """Adds another profiler's state (parts of the same output)."""
@@ -190,14 +220,15 @@ class Profiler:
             for attr, pick in (("min", min), ("max", max)):
                 a, b = getattr(mine, attr), getattr(theirs, attr)
                 setattr(mine, attr, b if a is None else a if b is None else pick(a, b))
-            mine.hll.merge(theirs.hll)
-            if mine.counts is None or theirs.counts is None:
-                mine.counts = None
-            else:
+            if mine.counts is not None and theirs.counts is not None:
                 for k, v in theirs.counts.items():
                     mine.counts[k] = mine.counts.get(k, 0) + v
-                if len(mine.counts) > ENTROPY_CAP:
-                    mine.counts = None
+                if len(mine.counts) <= ENTROPY_CAP:
+                    continue
+            for prof in (mine, theirs):
+                if prof.counts is not None:
+                    self._to_hll(prof)
+            mine.hll.merge(theirs.hll)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready profile: rows, checksum and one entry per column."""
