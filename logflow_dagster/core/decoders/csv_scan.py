@@ -113,7 +113,13 @@ def _quoted_mask_exact(data: bytes, quote: int, delim: int) -> np.ndarray:
 
 
 def scan_records(
-    data: bytes, *, delimiter: str, quotechar: str, first_line: int, final: bool = True
+    data: bytes,
+    *,
+    delimiter: str,
+    quotechar: str,
+    first_line: int,
+    final: bool = True,
+    count_fields: bool = True,
 ) -> RecordScan:
     """Splits a block of whole records and counts their fields, all vectorized.
 
@@ -124,6 +130,8 @@ def scan_records(
         first_line: Physical line number of ``data[0]``.
         final: True at EOF: a record left open by an unterminated quote then ends at the
             end of its first line (so that the rest of the input is still read).
+        count_fields: False skips counting fields (``fields`` is then all zeros), the costly
+            part, for callers that learn field counts elsewhere.
 
     Example:
         >>> s = scan_records(b'a,b\\n"x\\ny",z\\n\\nq\\n', delimiter=",", quotechar='"',
@@ -151,6 +159,9 @@ def scan_records(
     has_cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == CR)
     ends = ends - has_cr
     lines = np.searchsorted(newlines, starts) + first_line
+    if not count_fields:
+        return RecordScan(starts, ends, lines.astype(np.int64), np.zeros(len(starts), np.int64),
+                          consumed)
     delims = np.flatnonzero(buf == delim)
     if quotes.size and delims.size:
         delims = delims[~_in_quotes_at(delims, quotes)]

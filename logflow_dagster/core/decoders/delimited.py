@@ -33,13 +33,16 @@ _SAMPLE_BYTES = 1 << 20  # header search window; 4x this is sampled for type inf
 
 
 class _InvalidRows:
-    """Counts rows pyarrow's parser rejects (used only to detect that a block is dirty)."""
+    """Collects the rows pyarrow's parser rejects for their field count: with one parsing
+    thread, ``row.number`` is the 1-based number of the record among non-blank records."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.rows: list[tuple[int | None, int]] = []  # (number, fields found)
 
-    def __call__(self, row: object) -> str:
+    def __call__(self, row: pacsv.InvalidRow) -> str:
         self.count += 1
+        self.rows.append((row.number, row.actual_columns))
         return "skip"
 
 
@@ -93,6 +96,8 @@ class DelimitedDecoder(Decoder):
                                decimal_comma=dialect.decimal == ",",
                                hints=opts.type_hints)
         self.names: list[str] | None = None
+        self._blocks_seen = 0
+        self._dirty_recently = False
         splitter = _Splitter(first, blocks, ord(dialect.quotechar), opts.block_size)
         # Blocks run alone until the header is read and the types are planned (the plan must
         # not depend on which thread gets there first); then two threads take turns.
@@ -126,12 +131,23 @@ class DelimitedDecoder(Decoder):
                 return skipped + len(data), []
         if not self.typer.plans:
             self._plan_types(data)
-        table = self._parse_fast(data, final)
-        if table is not None:
-            return skipped + len(data), [DecodedBatch(b) for b in self._batches(table)]
+        self._blocks_seen += 1
+        # After a dirty block the typed attempt is likely wasted; retry it now and then.
+        if not self._dirty_recently or self._blocks_seen % 8 == 0:
+            table = self._parse_fast(data, final)
+            if table is not None:
+                self._dirty_recently = False
+                return skipped + len(data), [DecodedBatch(b) for b in self._batches(table)]
+        self._dirty_recently = True
         scan = scan_records(data, delimiter=self.dialect.delimiter,
-                            quotechar=self.dialect.quotechar, first_line=line, final=final)
-        return skipped + scan.consumed, self._decode_dirty(data, scan, offset)
+                            quotechar=self.dialect.quotechar, first_line=line, final=final,
+                            count_fields=False)
+        out = self._decode_dirty_by_handler(data, scan, offset)
+        if out is None:  # pyarrow and the scanner disagree on records: count fields ourselves
+            scan = scan_records(data, delimiter=self.dialect.delimiter,
+                                quotechar=self.dialect.quotechar, first_line=line, final=final)
+            out = self._decode_dirty(data, scan, offset)
+        return skipped + scan.consumed, out
 
     def _read_header(self, data: bytes) -> int:
         """Sets the column names; returns the bytes the header took (0 without one)."""
@@ -225,6 +241,31 @@ class DelimitedDecoder(Decoder):
         """A parsed block as one table (its ~1 MiB chunks are not copied into one)."""
         return [table] if table.num_rows else []
 
+    def _decode_dirty_by_handler(
+        self, data: bytes, scan: RecordScan, offset: int
+    ) -> list[DecodedBatch] | None:
+        """One text parse of the block: pyarrow names the records with a wrong field count, the
+        scan gives every record's line, offset and text. ``None`` when the two disagree."""
+        handler = _InvalidRows()
+        try:
+            text = self._parse_text(data[: scan.consumed], handler)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        records = np.flatnonzero(~scan.empty)
+        numbers = [n for n, _ in handler.rows]
+        if (None in numbers or text.num_rows + len(numbers) != records.size
+                or any(not 1 <= n <= records.size for n in numbers)):
+            return None
+        width = len(self.names or [])
+        errors: dict[int, RowError] = {}
+        for number, found in handler.rows:
+            i = int(records[number - 1])
+            errors[i] = self._row_error(data, scan, i, offset,
+                                        f"expected {width} fields, found {found}")
+        bad = np.asarray([records[n - 1] for n in numbers], dtype=np.int64)
+        good = np.setdiff1d(records, bad, assume_unique=True)
+        return self._typed(data, scan, good, text, offset, errors)
+
     def _decode_dirty(self, data: bytes, scan: RecordScan, offset: int) -> list[DecodedBatch]:
         width = len(self.names or [])
         keep = ~scan.empty
@@ -236,9 +277,16 @@ class DelimitedDecoder(Decoder):
             reason = ("unterminated quoted field" if found < 0
                       else f"expected {width} fields, found {found}")
             errors[int(i)] = self._row_error(data, scan, int(i), offset, reason)
+        if not good.size:
+            return self._typed(data, scan, good, None, offset, errors)
+        text, good = self._parse_good(data, scan, good, offset, errors)
+        return self._typed(data, scan, good, text, offset, errors)
+
+    def _typed(self, data: bytes, scan: RecordScan, good: np.ndarray, text: pa.Table | None,
+               offset: int, errors: dict[int, RowError]) -> list[DecodedBatch]:
+        """Types the text of the ``good`` records; bad values join ``errors``."""
         batches: list[DecodedBatch] = []
-        if good.size:
-            text, good = self._parse_good(data, scan, good, offset, errors)
+        if text is not None and good.size:
             typed, failures = self.typer.apply(text.combine_chunks().to_batches()[0]
                                                if text.num_rows else _empty_batch(text))
             for failure in failures:
