@@ -48,7 +48,8 @@ class JsonLinesDecoder(Decoder):
         if table is None:
             yield from self._parse_slow(data, line, offset)
             return
-        for batch in table.combine_chunks().to_batches(max_chunksize=self.options.batch_size):
+        for batch in table.combine_chunks().to_batches(max_chunksize=max(self.options.batch_size,
+                                                                         table.num_rows)):
             typed, failures = self.typer.apply(batch)
             errors: list[RowError] = []
             if failures:
@@ -61,7 +62,7 @@ class JsonLinesDecoder(Decoder):
                                     unexpected_field_behavior="infer")
         try:
             table = pajson.read_json(pa.BufferReader(data), parse_options=parse,
-                                     read_options=pajson.ReadOptions(block_size=1 << 20))
+                                     read_options=pajson.ReadOptions(block_size=4 << 20))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
             return None
         if table.num_rows != _count_lines(data):  # blank lines: keep exact mapping simple
