@@ -6,6 +6,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -21,6 +22,7 @@ from .result import IngestResult
 from .schema import type_label
 from .schema.align import SchemaAligner
 from .schema.cache import SchemaCache, cache_key
+from .sinks.base import Sink
 from .sinks.parquet import ParquetOptions, ParquetSink
 from .source import Source
 
@@ -88,32 +90,82 @@ def convert(
         >>> r.rows_read == r.rows_written + r.rows_rejected  # doctest: +SKIP
         True
     """
+    parts = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
+    dst_path = os.fspath(dst)
+    sink = ParquetSink(dst_path, ParquetOptions(compression=compression,
+                                                row_group_size=row_group_size,
+                                                partition_by=parts))
+    reading = ReadOptions(format=format, encoding=encoding, delimiter=delimiter, header=header,
+                          sheet=sheet, schema=schema, batch_size=batch_size,
+                          schema_cache=schema_cache)
+    return run_pipeline(src, sink, output=dst_path, reading=reading, error_policy=error_policy,
+                        quarantine=quarantine or default_quarantine_path(dst_path),
+                        on_progress=on_progress)
+
+
+@dataclass
+class ReadOptions:
+    """How an input is detected and decoded (see :func:`convert` for each option)."""
+
+    format: str = "auto"
+    encoding: str | None = None
+    delimiter: str | None = None
+    header: bool | None = None
+    sheet: str | int | None = None
+    schema: dict[str, str] | None = None
+    batch_size: int = 65_536
+    schema_cache: str | os.PathLike[str] | None = None
+
+
+def run_pipeline(
+    src: str | os.PathLike[str],
+    sink: Sink,
+    *,
+    output: str,
+    reading: ReadOptions | None = None,
+    error_policy: str | ErrorPolicy = ErrorPolicy.STRICT,
+    quarantine: str | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> IngestResult:
+    """Streams one input through detection, decoding, the error policy and the profile into
+    ``sink`` (Parquet files, an Iceberg table ...). :func:`convert` and the lakehouse's
+    ``ingest`` are this function with their own sink.
+
+    Args:
+        src: Input path or URI.
+        sink: Where the rows go (:class:`~logflow_dagster.core.sinks.base.Sink`).
+        output: What the result reports as the output (a path, a table name).
+        reading: Detection and decoding options.
+        error_policy: ``strict``, ``permissive`` or ``quarantine``.
+        quarantine: The quarantine file, used under the ``quarantine`` policy.
+        on_progress: Called with (bytes read so far, total bytes or None).
+    """
+    reading = reading or ReadOptions()
     started = time.perf_counter()
     policy = ErrorPolicy.parse(error_policy)
-    src_path, dst_path = os.fspath(src), os.fspath(dst)
-    parts = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
+    src_path = os.fspath(src)
     source = Source.open_path(src_path)
     if on_progress is not None:
         source.on_read = on_progress
-    det = detect(source, format=format, encoding=encoding, delimiter=delimiter, header=header)
-    options = DecodeOptions(batch_size=batch_size, schema=schema, sheet=sheet)
+    det = detect(source, format=reading.format, encoding=reading.encoding,
+                 delimiter=reading.delimiter, header=reading.header)
+    options = DecodeOptions(batch_size=reading.batch_size, schema=reading.schema,
+                            sheet=reading.sheet)
     cache, key = None, ""
-    if schema_cache is not None:
-        cache = SchemaCache(schema_cache)
+    if reading.schema_cache is not None:
+        cache = SchemaCache(reading.schema_cache)
         key = cache_key(source.head(), format=det.format, encoding=det.encoding,
-                        delimiter=delimiter, header=header, schema=schema, sheet=sheet)
+                        delimiter=reading.delimiter, header=reading.header,
+                        schema=reading.schema, sheet=reading.sheet)
         hit = cache.get(key)
         if hit:
             options.type_hints = hit.get("types")
             det.notes.append("column types from the schema cache")
     decoder = get_decoder(det.format)(source, det, options)
-    sink = ParquetSink(dst_path, ParquetOptions(compression=compression,
-                                                row_group_size=row_group_size,
-                                                partition_by=parts))
     qpath = None
     qwriter = None
     if policy is ErrorPolicy.QUARANTINE:
-        qpath = quarantine or default_quarantine_path(dst_path)
+        qpath = quarantine or default_quarantine_path(output)
         qwriter = QuarantineWriter(qpath, source=source.uri)
     run = _Run(source.path, policy, qwriter)
     try:
@@ -141,7 +193,7 @@ def convert(
     size = source.size or 0
     result = IngestResult(
         input=src_path,
-        output=dst_path,
+        output=output,
         format=det.format,
         encoding=det.encoding,
         delimiter=decoder.info.get("delimiter"),
@@ -181,7 +233,7 @@ class _Run:
         self.aligner = SchemaAligner()
         self.profilers: list[Profiler] = []
 
-    def consume(self, decoder: Any, sink: ParquetSink) -> None:
+    def consume(self, decoder: Any, sink: Sink) -> None:
         """Decodes (one thread), writes (this thread) and profiles (another) in step."""
         with Background() as profiling:
             for step in prefetch(decoder.batches()):
@@ -207,7 +259,7 @@ class _Run:
         if self.qwriter is not None:
             self.qwriter.write(errors)
 
-    def final_profile(self, sink: ParquetSink, schema: pa.Schema | None) -> Profiler:
+    def final_profile(self, sink: Sink, schema: pa.Schema | None) -> Profiler:
         """Merges segment profiles, re-profiling segments that are rewritten to ``schema``."""
         total = Profiler()
         if schema is None:
@@ -224,4 +276,4 @@ class _Run:
         return total
 
 
-__all__ = ["UsageError", "convert", "default_quarantine_path"]
+__all__ = ["ReadOptions", "UsageError", "convert", "default_quarantine_path", "run_pipeline"]

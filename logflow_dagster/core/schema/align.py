@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,6 +32,9 @@ class SchemaAligner:
 
     def conform(self, batch: Data) -> tuple[Data, bool]:
         """Returns the batch in the (possibly grown) schema and whether the schema changed."""
+        names = batch.schema.names
+        if any(_CONTROL.search(n) for n in names):
+            batch = batch.rename_columns(clean_names(names))
         if self.schema is None:
             self.schema = batch.schema.remove_metadata()
             return batch, True
@@ -45,6 +50,19 @@ class SchemaAligner:
             changed = not grown.equals(self.schema)
             self.schema = grown
         return conform_batch(batch, self.schema), changed
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_names(names: list[str]) -> list[str]:
+    """Column names without control characters (no SQL engine takes a NUL in a name).
+
+    Example:
+        >>> clean_names(["a\x00b", "c"])
+        ['a_b', 'c']
+    """
+    return [_CONTROL.sub("_", n) or f"column_{i}" for i, n in enumerate(names, start=1)]
 
 
 def _fits(schema: pa.Schema, target: pa.Schema) -> bool:
