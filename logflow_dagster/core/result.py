@@ -11,7 +11,8 @@ from typing import Any
 class IngestResult:
     """What one conversion did, with the accounting that proves nothing was lost.
 
-    ``rows_read == rows_written + rows_rejected`` always holds.
+    ``rows_read == rows_written + rows_rejected`` always holds. ``table``, ``snapshot_id``,
+    ``data_files``, ``skipped`` and ``replaced`` are set by an ingest into an Iceberg table.
 
     Example:
         >>> r = IngestResult(input="a.csv", output="a.parquet", format="csv",
@@ -37,6 +38,11 @@ class IngestResult:
     bytes_per_s: float = 0.0
     bytes_read: int = 0
     files: list[str] = field(default_factory=list)
+    table: str | None = None
+    snapshot_id: int | None = None
+    data_files: list[str] = field(default_factory=list)
+    skipped: bool = False
+    replaced: bool = False
     profile: dict[str, Any] = field(default_factory=dict)
     detection: dict[str, Any] = field(default_factory=dict)
     errors_sample: list[dict[str, Any]] = field(default_factory=list)
