@@ -191,6 +191,8 @@ def demo(
 
 def main() -> None:
     """Console-script entry point."""
+    from . import cli_lakehouse  # noqa: F401  (registers its commands; imports nothing heavy)
+
     app()
 
 

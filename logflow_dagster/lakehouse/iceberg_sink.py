@@ -35,6 +35,7 @@ INGESTED_AT = "_ingested_at"
 LINEAGE_COLUMNS = (SOURCE_URI, SOURCE_HASH, INGESTED_AT)
 MAX_OPEN_FILES = 32
 COMMIT_ATTEMPTS = 12
+NAME_MAPPING = "schema.name-mapping.default"
 
 
 @dataclass
@@ -43,6 +44,7 @@ class _Open:
     segment: int
     writer: pq.ParquetWriter
     stream: Any
+    partition: tuple[object, ...] = ()
 
 
 @dataclass
@@ -102,6 +104,7 @@ class IcebergSink:
         self._done: list[_Open] = []
         self._schemas: dict[int, pa.Schema] = {}
         self._token = uuid.uuid4().hex[:12]
+        self._partitions: dict[str, tuple[object, ...]] = {}
         self._ingested_at = datetime.now(UTC)
         self._n = 0
 
@@ -121,8 +124,9 @@ class IcebergSink:
             self._schemas[segment] = table.schema
         if table.num_rows == 0:
             return
-        for label, part in split_by_partition(table, self._fields(), self._table.schema()):
-            self._writer(segment, label, part.schema).writer.write_table(part)
+        for label, values, part in split_by_partition(table, self._fields(),
+                                                      self._table.schema()):
+            self._writer(segment, label, values, part.schema).writer.write_table(part)
         self.rows_written += batch.num_rows
 
     def _with_lineage(self, table: pa.Table) -> pa.Table:
@@ -171,7 +175,8 @@ class IcebergSink:
             out.append(PartitionField(name, column, param))
         return out
 
-    def _writer(self, segment: int, label: str, schema: pa.Schema) -> _Open:
+    def _writer(self, segment: int, label: str, values: tuple[object, ...],
+                schema: pa.Schema) -> _Open:
         key = (segment, label)
         handle = self._open.get(key)
         if handle is not None:
@@ -188,7 +193,7 @@ class IcebergSink:
         assert self._storage is not None
         stream = self._storage.open_output(uri)
         writer = pq.ParquetWriter(stream, schema, compression="zstd")
-        handle = _Open(uri, segment, writer, stream)
+        handle = _Open(uri, segment, writer, stream, values)
         self._open[key] = handle
         return handle
 
@@ -234,6 +239,7 @@ class IcebergSink:
         for seg in self.stale_segments(schema or pa.schema([])):
             self._rewrite_segment(seg, final)
         files = [h.uri for h in self._done]
+        self._partitions = {h.uri: h.partition for h in self._done}
         props = {**self.summary, "logflow.source": self.source_uri,
                  "logflow.source-hash": self.source_hash,
                  "logflow.profile-checksum": _checksum_of(metadata)}
@@ -252,7 +258,7 @@ class IcebergSink:
             with self._storage.open_output(new_uri) as out:
                 pq.write_table(data, out, compression="zstd")
             self._storage.delete([handle.uri])
-            self._done[i] = _Open(new_uri, segment, handle.writer, None)
+            self._done[i] = _Open(new_uri, segment, handle.writer, None, handle.partition)
         self._schemas[segment] = final
 
     def _commit(self, files: list[str], schema: pa.Schema, props: dict[str, str]) -> CommitInfo:
@@ -273,7 +279,12 @@ class IcebergSink:
                     tx.delete(EqualTo(SOURCE_URI, self.source_uri), snapshot_properties=props)
                     info.replaced = True
                 if files:
-                    tx.add_files(files, snapshot_properties=props, check_duplicate_files=False)
+                    tx.set_properties(**{NAME_MAPPING: table.schema().name_mapping
+                                         .model_dump_json()})  # our files carry no field ids
+                    data_files = [self._data_file(table, uri) for uri in files]
+                    with tx.update_snapshot(snapshot_properties=props).fast_append() as append:
+                        for data_file in data_files:
+                            append.append_data_file(data_file)
                 tx.commit_transaction()
             except CommitFailedException:
                 if attempt == COMMIT_ATTEMPTS:
@@ -288,6 +299,43 @@ class IcebergSink:
             self._table = table
             return info
         return info
+
+    def _data_file(self, table: Any, uri: str) -> Any:
+        """The manifest entry of one written file: statistics from its footer, the partition
+        from the values it was written for (pyiceberg cannot infer bucket values from stats)."""
+        from pyiceberg.io.pyarrow import (
+            compute_statistics_plan,
+            data_file_statistics_from_parquet_metadata,
+            parquet_path_to_id_mapping,
+        )
+        from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+        from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
+        from pyiceberg.typedef import Record
+
+        meta = table.metadata
+        schema = meta.schema()
+        spec = table.spec()
+        source = table.io.new_input(uri)
+        with source.open() as f:
+            footer = pq.read_metadata(f)
+        stats = data_file_statistics_from_parquet_metadata(
+            parquet_metadata=footer,
+            stats_columns=compute_statistics_plan(schema, meta.properties),
+            parquet_column_mapping=parquet_path_to_id_mapping(schema),
+        )
+        values = self._partitions.get(uri, ())
+        partition = Record()
+        if spec.fields:
+            key = [PartitionFieldValue(field=f, value=v)
+                   for f, v in zip(spec.fields, values, strict=True)]
+            partition = PartitionKey(field_values=key, partition_spec=spec,
+                                     schema=schema).partition
+        return DataFile.from_args(
+            content=DataFileContent.DATA, file_path=uri, file_format=FileFormat.PARQUET,
+            partition=partition, file_size_in_bytes=len(source), sort_order_id=None,
+            spec_id=meta.default_spec_id, equality_ids=None, key_metadata=None,
+            **stats.to_serialized_dict(),
+        )
 
     def _has_rows_of_source(self, table: Any) -> bool:
         from pyiceberg.expressions import EqualTo

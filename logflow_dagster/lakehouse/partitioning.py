@@ -99,14 +99,15 @@ def parse_partition_spec(specs: list[str] | str | None) -> list[PartitionField]:
 
 def split_by_partition(
     table: pa.Table, fields: list[PartitionField], iceberg_schema: object
-) -> Iterator[tuple[str, pa.Table]]:
+) -> Iterator[tuple[str, tuple[object, ...], pa.Table]]:
     """Splits ``table`` into one part per partition value (a data file holds one partition).
 
     Yields:
-        A stable key (for naming files) and the rows of that partition.
+        A path label (``ts_day=19800``), the transformed partition values in field order (what
+        pyiceberg's ``PartitionKey`` takes) and the rows of that partition.
     """
     if not fields:
-        yield "", table
+        yield "", (), table
         return
     keys = {}
     for f in fields:
@@ -123,4 +124,4 @@ def split_by_partition(
             m = pc.is_null(col) if value is None else pc.equal(col, pa.scalar(value, col.type))
             mask = m if mask is None else pc.and_(mask, m)
         label = "/".join(f"{k}={v}" for k, v in group.items())
-        yield label, table.filter(mask)
+        yield label, tuple(group.values()), table.filter(mask)
