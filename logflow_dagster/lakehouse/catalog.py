@@ -169,7 +169,11 @@ def ensure_namespace(catalog: Catalog, namespace: str | tuple[str, ...]) -> tupl
         ('raw',)
     """
     ident = tuple(namespace.split(".")) if isinstance(namespace, str) else tuple(namespace)
-    catalog.create_namespace_if_not_exists(ident)
+    try:
+        catalog.create_namespace_if_not_exists(ident)
+    except Exception:  # a concurrent creator won (PostgreSQL: unique violation): fine if it exists
+        if not catalog.namespace_exists(ident):
+            raise
     return ident
 
 

@@ -262,7 +262,7 @@ class IcebergSink:
         self._schemas[segment] = final
 
     def _commit(self, files: list[str], schema: pa.Schema, props: dict[str, str]) -> CommitInfo:
-        from pyiceberg.exceptions import CommitFailedException
+        from pyiceberg.exceptions import CommitFailedException, ValidationException
         from pyiceberg.expressions import EqualTo
 
         info = CommitInfo(data_files=files)
@@ -286,7 +286,9 @@ class IcebergSink:
                         for data_file in data_files:
                             append.append_data_file(data_file)
                 tx.commit_transaction()
-            except CommitFailedException:
+            except (CommitFailedException, ValidationException):
+                # another writer committed first (or added files the delete's filter might
+                # match): nothing of ours is committed, so reload and try again
                 if attempt == COMMIT_ATTEMPTS:
                     raise DataError(f"could not commit to {self.identifier} after {attempt} "
                                     "attempts (concurrent writers)") from None
@@ -342,9 +344,11 @@ class IcebergSink:
 
         if SOURCE_URI not in [f.name for f in table.schema().fields]:
             return False
+        # plan_files alone would answer "maybe": string statistics are cut to 16 characters,
+        # and every source URI in one folder shares them. Reading one matching row decides.
         scan = table.scan(row_filter=EqualTo(SOURCE_URI, self.source_uri),
                           selected_fields=(SOURCE_URI,), limit=1)
-        return any(True for _ in scan.plan_files())
+        return scan.to_arrow().num_rows > 0
 
     def abort(self) -> None:
         """Closes and deletes the files written; the table is left as it was."""
