@@ -22,12 +22,19 @@ _LAZY = {
     "LogflowError": "logflow_dagster.core.errors",
     "DataError": "logflow_dagster.core.errors",
     "UsageError": "logflow_dagster.core.errors",
+    "ingest": "logflow_dagster.lakehouse.ingest",
+    "build_definitions": "logflow_dagster.definitions_builder",
+    "load_config": "logflow_dagster.config",
+    "ProjectConfig": "logflow_dagster.config",
 }
 
 if TYPE_CHECKING:
+    from .config import ProjectConfig, load_config
     from .core.convert import convert
     from .core.errors import DataError, ErrorPolicy, LogflowError, UsageError
     from .core.result import IngestResult
+    from .definitions_builder import build_definitions
+    from .lakehouse.ingest import ingest
 
 
 def __getattr__(name: str) -> Any:
@@ -42,7 +49,11 @@ __all__ = [
     "ErrorPolicy",
     "IngestResult",
     "LogflowError",
+    "ProjectConfig",
     "UsageError",
     "__version__",
+    "build_definitions",
     "convert",
+    "ingest",
+    "load_config",
 ]

@@ -1,0 +1,98 @@
+"""One ingest asset per source: a landed file (a dynamic partition) into its Iceberg table.
+
+(No ``from __future__ import annotations`` here: Dagster reads the annotations at runtime.)
+"""
+
+import os
+from typing import Any
+
+import dagster as dg
+
+from ..config import ProjectConfig, SourceConfig
+from ..core.convert import ReadOptions
+from ..core.result import IngestResult
+from ..resources.catalog import IcebergCatalogResource
+
+ROW_ACCOUNTING = "row_accounting"
+
+
+def partitions_for(source: SourceConfig) -> dg.DynamicPartitionsDefinition:
+    """The dynamic partitions of a source: one per landed file (its project-relative path)."""
+    return dg.DynamicPartitionsDefinition(name=f"{source.name}_files")
+
+
+def _asset_key(source: SourceConfig) -> dg.AssetKey:
+    return dg.AssetKey(source.table.split("."))
+
+
+def _metadata(result: IngestResult) -> dict[str, Any]:
+    columns = dg.TableSchema(columns=[dg.TableColumn(c["name"], c["type"])
+                                      for c in result.columns])
+    profile = {c["name"]: {k: c[k] for k in ("nulls", "distinct", "min", "max", "entropy")}
+               for c in result.profile.get("columns", [])}
+    return {
+        "dagster/row_count": result.rows_written,
+        "dagster/column_schema": columns,
+        "logflow/rows_read": result.rows_read,
+        "logflow/rows_rejected": result.rows_rejected,
+        "logflow/quarantine": result.quarantine or "",
+        "logflow/snapshot_id": str(result.snapshot_id or ""),
+        "logflow/checksum": result.checksum or "",
+        "logflow/rows_per_s": float(result.rows_per_s),
+        "logflow/skipped": result.skipped,
+        "logflow/profile": dg.MetadataValue.json(profile),
+    }
+
+
+def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefinition:
+    key = _asset_key(source)
+    check = dg.AssetCheckSpec(ROW_ACCOUNTING, asset=key, blocking=True,
+                              description="rows read = rows written + rows rejected")
+
+    @dg.asset(
+        key=key,
+        partitions_def=partitions_for(source),
+        check_specs=[check],
+        group_name=source.table.split(".")[0],
+        kinds={"iceberg", "python"},
+        description=f"Files landing in {source.landing} ingested into {source.table}.",
+        metadata={"logflow/landing": source.landing},
+    )
+    def _ingest(context: dg.AssetExecutionContext,
+                logflow_catalog: IcebergCatalogResource) -> Any:
+        from ..lakehouse.ingest import ingest
+
+        path = os.path.join(config.root, context.partition_key)
+        options = {k: v for k, v in source.options.items()
+                   if k in ("encoding", "delimiter", "header", "sheet", "schema")}
+        result = ingest(path, source.table, catalog=logflow_catalog.catalog_config(),
+                        project_dir=config.root, partition_by=source.partition_by,
+                        schema_policy=source.schema_policy, error_policy=source.error_policy,
+                        reading=ReadOptions(format=source.format, **options))
+        yield dg.MaterializeResult(metadata=_metadata(result))
+        balanced = result.skipped or result.balanced
+        yield dg.AssetCheckResult(
+            check_name=ROW_ACCOUNTING, passed=balanced,
+            metadata={"rows_read": result.rows_read, "rows_written": result.rows_written,
+                      "rows_rejected": result.rows_rejected})
+
+    return _ingest
+
+
+def build_ingest_assets(*, config: ProjectConfig) -> list[dg.AssetsDefinition]:
+    """The ingest assets of every source in the config.
+
+    Examples:
+        .. code-block:: python
+
+            import dagster as dg
+            from logflow_dagster.assets import build_ingest_assets
+            from logflow_dagster.config import load_config
+            from logflow_dagster.resources import IcebergCatalogResource
+
+            config = load_config("logflow.yaml")
+            defs = dg.Definitions(assets=build_ingest_assets(config=config),
+                                  resources={"logflow_catalog":
+                                             IcebergCatalogResource(root=config.root)})
+    """
+    return [_build_one(config, s) for s in config.sources]

@@ -1,0 +1,30 @@
+"""``build_definitions``: everything Dagster needs, from one project config."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from .assets import build_ingest_assets
+from .config import ProjectConfig
+from .resources import IcebergCatalogResource
+from .sensors import build_landing_sensor
+
+
+def build_definitions(config: ProjectConfig) -> dg.Definitions:
+    """Assets, checks, sensors and resources for a project.
+
+    Examples:
+        .. code-block:: python
+
+            from logflow_dagster import build_definitions, load_config
+
+            defs = build_definitions(load_config("logflow.yaml"))
+    """
+    catalog = config.catalog
+    resource = IcebergCatalogResource(root=config.root, kind=catalog.kind, uri=catalog.uri,
+                                      warehouse=catalog.warehouse, properties=catalog.properties)
+    return dg.Definitions(
+        assets=build_ingest_assets(config=config),
+        sensors=[build_landing_sensor(config=config, source=s) for s in config.sources],
+        resources={"logflow_catalog": resource},
+    )
