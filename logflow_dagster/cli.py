@@ -157,34 +157,86 @@ def convert(
 
 
 @app.command()
+def init(
+    folder: Annotated[str, typer.Argument(help="Project folder to create.")] = ".",
+    samples: Annotated[bool, typer.Option(help="Also write sample event logs.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Scaffold a project: logflow.yaml, definitions.py, workspace.yaml, landing/, .logflow/."""
+    try:
+        from pathlib import Path
+
+        from .scaffold import init_project
+
+        for path in init_project(Path(folder), samples=samples):
+            typer.echo(f"wrote {path}")
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err, debug)
+
+
+@app.command()
+def run(
+    project: Annotated[str, typer.Option("--project", help="Project folder.")] = ".",
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """One headless pass: evaluate the sensors, run the partitions they request."""
+    try:
+        from pathlib import Path
+
+        from .runner import run_once
+
+        summary = run_once(Path(project))
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err, debug)
+        return
+    if json_out:
+        typer.echo(json.dumps(summary.to_dict()))
+    else:
+        typer.echo(f"{summary.runs} runs ({summary.failed_runs} failed), "
+                   f"{summary.rows_written:,} rows written, {summary.rows_rejected:,} rejected, "
+                   f"checks {summary.checks_passed} passed / {summary.checks_failed} failed, "
+                   f"{summary.duration_s}s")
+    if summary.failed_runs:
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     folder: Annotated[str, typer.Argument(help="Where to write the demo.")] = "logflow-demo",
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
-    """Write sample event logs (CSV, JSONL, XES), convert them and query the result."""
+    """Scaffold a project with sample event logs, run it once, query the tables with DuckDB."""
     try:
         from pathlib import Path
 
-        from .core.convert import convert as run
-        from .samples import write_samples
+        from .lakehouse import CatalogConfig, open_catalog
+        from .lakehouse.duckdb_reader import duckdb_connection, iceberg_scan_sql
+        from .runner import run_once
+        from .scaffold import init_project
 
         root = Path(folder)
-        landing = write_samples(root / "landing")
-        out = root / "warehouse"
-        for fmt, path in landing.items():
-            r = run(path, out / f"orders_{fmt}.parquet", error_policy="quarantine")
-            typer.echo(f"{path.name:14} {r.format:5} read {r.rows_read:5,}  written "
-                       f"{r.rows_written:5,}  rejected {r.rows_rejected:3,}  checksum {r.checksum}")
-        import duckdb
-
-        con = duckdb.connect(config={"autoinstall_known_extensions": "false"})
+        init_project(root, samples=True)
+        summary = run_once(root)
+        typer.echo(f"{summary.runs} runs: {summary.rows_written:,} rows written, "
+                   f"{summary.rows_rejected:,} quarantined, row-accounting checks "
+                   f"{summary.checks_passed} passed / {summary.checks_failed} failed")
+        catalog = open_catalog(CatalogConfig.embedded(root))
+        con = duckdb_connection()
+        for name in ("raw.orders_csv", "raw.orders_jsonl", "raw.orders_xes"):
+            table = catalog.load_table(name)
+            n = con.execute(f"SELECT count(*) FROM {iceberg_scan_sql(table)}").fetchone()[0]
+            typer.echo(f"  {name:18} {n:6,} rows (Iceberg, read by DuckDB)")
+        table = catalog.load_table("raw.orders_csv")
         rows = con.execute(
             "SELECT activity, count(*) AS events, count(DISTINCT case_id) AS cases "
-            f"FROM '{out / 'orders_csv.parquet'}' GROUP BY 1 ORDER BY 2 DESC").fetchall()
-        typer.echo("\nevents per activity (DuckDB over the Parquet output):")
+            f"FROM {iceberg_scan_sql(table)} GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        typer.echo("\nevents per activity in raw.orders_csv:")
         for activity, n, cases in rows:
             typer.echo(f"  {activity:14} {n:6,} events  {cases:5,} cases")
-        typer.echo(f"\noutput: {out}   quarantine: {out / 'orders_csv.quarantine.jsonl'}")
+        typer.echo(f"\nproject: {root}  (cd there and run `dagster dev` to see it in the UI)")
+        if summary.failed_runs:
+            raise typer.Exit(1)
     except (Exception, KeyboardInterrupt) as err:
         _fail(err, debug)
 
