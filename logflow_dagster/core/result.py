@@ -42,6 +42,7 @@ class IngestResult:
     snapshot_id: int | None = None
     data_files: list[str] = field(default_factory=list)
     skipped: bool = False
+    source_hash: str | None = None
     replaced: bool = False
     profile: dict[str, Any] = field(default_factory=dict)
     detection: dict[str, Any] = field(default_factory=dict)

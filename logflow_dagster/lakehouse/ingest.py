@@ -104,7 +104,7 @@ def ingest(
         if previous and previous["hash"] == digest and not force:
             return IngestResult(input=os.fspath(src), output=table, format="skipped",
                                 table=table, snapshot_id=int(previous["snapshot_id"]),
-                                skipped=True, detection={"notes": [
+                                skipped=True, source_hash=digest, detection={"notes": [
                                     "identical content already ingested; use force to redo"]})
         sink = IcebergSink(cat, table, source_uri=source.uri, source_hash=digest,
                            partition_by=fields, schema_policy=policy, lineage=lineage)
@@ -117,6 +117,7 @@ def ingest(
         result.snapshot_id = sink.commit.snapshot_id
         result.data_files = list(sink.commit.data_files)
         result.replaced = sink.commit.replaced
+        result.source_hash = digest
         return result
     finally:
         if own_catalog:

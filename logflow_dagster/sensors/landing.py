@@ -86,6 +86,19 @@ def scan_landing(root: str, landing: str, state: LandingState) -> list[tuple[str
     return ready
 
 
+def _already_ingested(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str,
+                      digest: str) -> bool:
+    """True when the partition's latest materialization ingested these exact bytes (another
+    cursor, e.g. ``logflow run`` beside the daemon, may have seen the file first)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1).records
+    if not records:
+        return False
+    mat = records[0].asset_materialization
+    value = mat.metadata.get("logflow/source_hash") if mat is not None else None
+    return value is not None and getattr(value, "value", value) == digest
+
+
 def build_landing_sensor(*, config: ProjectConfig, source: SourceConfig,
                          minimum_interval_seconds: int = 30) -> dg.SensorDefinition:
     """The sensor over one source's landing location.
@@ -110,7 +123,8 @@ def build_landing_sensor(*, config: ProjectConfig, source: SourceConfig,
                description=f"Watches {source.landing} for new and changed files.")
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         state = LandingState.load(context.cursor)
-        ready = scan_landing(config.root, source.landing, state)
+        ready = [(rel, digest) for rel, digest in scan_landing(config.root, source.landing, state)
+                 if not _already_ingested(context.instance, key, rel, digest)]
         known = set(context.instance.get_dynamic_partitions(partitions.name or ""))
         new_keys = sorted({rel for rel, _ in ready if rel not in known})
         return dg.SensorResult(
