@@ -5,6 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from .assets import build_ingest_assets
+from .assets.maintenance import (
+    build_maintenance_assets,
+    build_maintenance_schedule,
+    build_maintenance_sensor,
+)
 from .config import ProjectConfig
 from .resources import IcebergCatalogResource
 from .sensors import build_landing_sensor
@@ -23,8 +28,14 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
     catalog = config.catalog
     resource = IcebergCatalogResource(root=config.root, kind=catalog.kind, uri=catalog.uri,
                                       warehouse=catalog.warehouse, properties=catalog.properties)
+    sensors = [build_landing_sensor(config=config, source=s) for s in config.sources]
+    schedules = []
+    if config.sources:
+        sensors.append(build_maintenance_sensor(config=config))
+        schedules.append(build_maintenance_schedule(config=config))
     return dg.Definitions(
-        assets=build_ingest_assets(config=config),
-        sensors=[build_landing_sensor(config=config, source=s) for s in config.sources],
+        assets=[*build_ingest_assets(config=config), *build_maintenance_assets(config=config)],
+        sensors=sensors,
+        schedules=schedules,
         resources={"logflow_catalog": resource},
     )

@@ -57,4 +57,4 @@ def test_init_writes_a_loadable_project(tmp_path: Path) -> None:
     import runpy
 
     defs = runpy.run_path(str(tmp_path / "p" / "definitions.py"))["defs"]
-    assert len(list(defs.resolve_all_asset_keys())) == 3
+    assert len(list(defs.resolve_all_asset_keys())) == 6  # 3 tables + their maintenance

@@ -64,13 +64,15 @@ def test_dagster_dev_shows_the_project(tmp_path: Path) -> None:
             time.sleep(1)
         assert data, "dagster dev did not answer on GraphQL within 120 s"
         nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
-        assert set(nodes) == {"raw/orders_csv", "raw/orders_jsonl", "raw/orders_xes"}
+        tables = {"raw/orders_csv", "raw/orders_jsonl", "raw/orders_xes"}
+        assert set(nodes) == tables | {f"{t}_maintenance" for t in tables}
         checks = {c["name"] for c in nodes["raw/orders_csv"]["assetChecksOrError"]["checks"]}
         assert "row_accounting" in checks
         sensors = {s["name"]: s["sensorState"]["status"]
                    for repo in data["repositoriesOrError"]["nodes"] for s in repo["sensors"]}
         assert sensors == {"orders_csv_landing": "RUNNING", "orders_jsonl_landing": "RUNNING",
-                           "orders_xes_landing": "RUNNING"}
+                           "orders_xes_landing": "RUNNING",
+                           "logflow_maintenance_thresholds": "RUNNING"}
         mats = {"/".join(n["key"]["path"]): [m["partition"] for m in n["assetMaterializations"]]
                 for n in data["assetsOrError"]["nodes"]}
         assert set(mats["raw/orders_csv"]) == {"landing/csv/orders.csv"}

@@ -115,6 +115,9 @@ def test_repository_project_loads() -> None:
     root = Path(__file__).resolve().parents[2]
     defs = runpy.run_path(str(root / "definitions.py"))["defs"]
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
-    assert keys == {"raw/orders_csv", "raw/orders_jsonl", "raw/orders_xes"}
+    tables = {"raw/orders_csv", "raw/orders_jsonl", "raw/orders_xes"}
+    assert keys == tables | {f"{t}_maintenance" for t in tables}
     assert {s.name for s in defs.sensors} == {"orders_csv_landing", "orders_jsonl_landing",
-                                               "orders_xes_landing"}
+                                               "orders_xes_landing",
+                                               "logflow_maintenance_thresholds"}
+    assert [s.name for s in defs.schedules] == ["logflow_maintenance_schedule"]
