@@ -177,6 +177,7 @@ def init(
 @app.command()
 def run(
     project: Annotated[str, typer.Option("--project", help="Project folder.")] = ".",
+    workers: Annotated[int, typer.Option(min=1, help="Partition runs at once.")] = 2,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
@@ -186,7 +187,7 @@ def run(
 
         from .runner import run_once
 
-        summary = run_once(Path(project))
+        summary = run_once(Path(project), workers=workers)
     except (Exception, KeyboardInterrupt) as err:
         _fail(err, debug)
         return

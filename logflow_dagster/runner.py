@@ -38,13 +38,15 @@ class RunSummary:
         return asdict(self)
 
 
-def run_once(root: Path, *, settle_s: float = 1.0) -> RunSummary:
+def run_once(root: Path, *, settle_s: float = 1.0, workers: int = 1) -> RunSummary:
     """Runs what the project's sensors request now.
 
     Args:
         root: The project folder (with ``logflow.yaml``).
         settle_s: Seconds between the two sensor ticks that tell a finished file from one
             still being written.
+        workers: Partition runs at once, each in its own process (Iceberg commits retry on
+            conflicts, so runs into one table may overlap).
 
     Example:
         >>> run_once(Path("logflow-demo")).runs  # doctest: +SKIP
@@ -81,24 +83,54 @@ def run_once(root: Path, *, settle_s: float = 1.0) -> RunSummary:
             if tick == 0:
                 time.sleep(settle_s)
         cursors_file.write_text(json.dumps(cursors))
-        for source, req in requests:
-            asset = defs.resolve_assets_def(dg.AssetKey(source.table.split(".")))
-            out = dg.materialize([asset], instance=instance, partition_key=req.partition_key,
-                                 raise_on_error=False, tags={"logflow/run_key": req.run_key},
-                                 run_config=_QUIET)
-            summary.runs += 1
-            summary.partitions.append(f"{source.table}:{req.partition_key}")
-            if not out.success:
-                summary.failed_runs += 1
-                continue
-            for mat in out.get_asset_materialization_events():
-                md = mat.materialization.metadata
-                summary.rows_written += int(md["dagster/row_count"].value)
-                summary.rows_rejected += int(md["logflow/rows_rejected"].value)
-            for check in out.get_asset_check_evaluations():
-                if check.passed:
-                    summary.checks_passed += 1
-                else:
-                    summary.checks_failed += 1
+        jobs = [(str(root), source.table, req.partition_key, req.run_key)
+                for source, req in requests]
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            outcomes = list(pool.map(_run_partition, jobs))
+    else:
+        outcomes = [_run_partition(job) for job in jobs]
+    for (_, table, partition, _), outcome in zip(jobs, outcomes, strict=True):
+        summary.runs += 1
+        summary.partitions.append(f"{table}:{partition}")
+        if not outcome["success"]:
+            summary.failed_runs += 1
+        summary.rows_written += outcome["rows_written"]
+        summary.rows_rejected += outcome["rows_rejected"]
+        summary.checks_passed += outcome["checks_passed"]
+        summary.checks_failed += outcome["checks_failed"]
     summary.duration_s = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _run_partition(job: tuple[str, str, str, str]) -> dict[str, Any]:
+    """Materializes one partition against the project's instance (in this or a worker
+    process) and reports rows and check results."""
+    root, table, partition, run_key = job
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ["DAGSTER_HOME"] = str(dagster_home(Path(root)).resolve())
+    import dagster as dg
+
+    from .config import load_config
+    from .definitions_builder import build_definitions
+
+    defs = build_definitions(load_config(Path(root) / "logflow.yaml"))
+    asset = defs.resolve_assets_def(dg.AssetKey(table.split(".")))
+    outcome = {"success": False, "rows_written": 0, "rows_rejected": 0, "checks_passed": 0,
+               "checks_failed": 0}
+    with dg.DagsterInstance.get() as instance:
+        out = dg.materialize([asset], instance=instance, partition_key=partition,
+                             raise_on_error=False, tags={"logflow/run_key": run_key},
+                             run_config=_QUIET)
+    outcome["success"] = out.success
+    for mat in out.get_asset_materialization_events():
+        md = mat.materialization.metadata
+        outcome["rows_written"] += int(md["dagster/row_count"].value)
+        outcome["rows_rejected"] += int(md["logflow/rows_rejected"].value)
+    for check in out.get_asset_check_evaluations():
+        outcome["checks_passed" if check.passed else "checks_failed"] += 1
+    return outcome

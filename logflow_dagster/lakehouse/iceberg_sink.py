@@ -264,6 +264,7 @@ class IcebergSink:
     def _commit(self, files: list[str], schema: pa.Schema, props: dict[str, str]) -> CommitInfo:
         from pyiceberg.exceptions import CommitFailedException, ValidationException
         from pyiceberg.expressions import EqualTo
+        from sqlalchemy.exc import OperationalError
 
         info = CommitInfo(data_files=files)
         delay = 0.05
@@ -286,9 +287,10 @@ class IcebergSink:
                         for data_file in data_files:
                             append.append_data_file(data_file)
                 tx.commit_transaction()
-            except (CommitFailedException, ValidationException):
+            except (CommitFailedException, ValidationException, OperationalError):
                 # another writer committed first (or added files the delete's filter might
-                # match): nothing of ours is committed, so reload and try again
+                # match, or holds SQLite's write lock): nothing of ours is committed, so
+                # reload and try again
                 if attempt == COMMIT_ATTEMPTS:
                     raise DataError(f"could not commit to {self.identifier} after {attempt} "
                                     "attempts (concurrent writers)") from None
