@@ -1,5 +1,9 @@
 """One ingest asset per source: a landed file (a dynamic partition) into its Iceberg table.
 
+Checks on each asset: the blocking ``row_accounting`` check, and one check per quality rule
+configured for the source's table (``checks:`` in logflow.yaml), evaluated on the rows the
+landed file wrote (see :mod:`logflow_dagster.checks.rules`).
+
 (No ``from __future__ import annotations`` here: Dagster reads the annotations at runtime.)
 """
 
@@ -8,8 +12,11 @@ from typing import Any
 
 import dagster as dg
 
+from ..checks.rules import evaluate_ingested_file, rule_check_results, rule_check_specs
 from ..config import ProjectConfig, SourceConfig
 from ..core.convert import ReadOptions
+from ..core.errors import UsageError
+from ..core.quality.rules import rules_from_config
 from ..core.result import IngestResult
 from ..resources.catalog import IcebergCatalogResource
 
@@ -48,11 +55,15 @@ def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefiniti
     key = _asset_key(source)
     check = dg.AssetCheckSpec(ROW_ACCOUNTING, asset=key, blocking=True,
                               description="rows read = rows written + rows rejected")
+    try:
+        rules = rules_from_config(config.rules_for(source.table), root=config.root)
+    except UsageError as err:
+        raise UsageError(f"checks.{source.table}: {err}") from None
 
     @dg.asset(
         key=key,
         partitions_def=partitions_for(source),
-        check_specs=[check],
+        check_specs=[check, *rule_check_specs(rules, key)],
         group_name=source.table.split(".")[0],
         kinds={"iceberg", "python"},
         description=f"Files landing in {source.landing} ingested into {source.table}.",
@@ -75,6 +86,10 @@ def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefiniti
             check_name=ROW_ACCOUNTING, passed=balanced,
             metadata={"rows_read": result.rows_read, "rows_written": result.rows_written,
                       "rows_rejected": result.rows_rejected})
+        if rules:  # on the table as committed: also right after a skipped (unchanged) file
+            outcomes = evaluate_ingested_file(rules, logflow_catalog.catalog_config(),
+                                              source.table, path)
+            yield from rule_check_results(rules, outcomes)
 
     return _ingest
 
