@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from .assets import build_ingest_assets
+from .assets.ingest import landing_spec
 from .assets.maintenance import (
     build_maintenance_assets,
     build_maintenance_schedule,
@@ -34,7 +35,8 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
         sensors.append(build_maintenance_sensor(config=config))
         schedules.append(build_maintenance_schedule(config=config))
     return dg.Definitions(
-        assets=[*build_ingest_assets(config=config), *build_maintenance_assets(config=config)],
+        assets=[*(landing_spec(s) for s in config.sources),
+                *build_ingest_assets(config=config), *build_maintenance_assets(config=config)],
         sensors=sensors,
         schedules=schedules,
         resources={"logflow_catalog": resource},

@@ -47,8 +47,21 @@ def _metadata(result: IngestResult) -> dict[str, Any]:
         "logflow/checksum": result.checksum or "",
         "logflow/rows_per_s": float(result.rows_per_s),
         "logflow/skipped": result.skipped,
+        "logflow/source_hash": result.source_hash or "",
         "logflow/profile": dg.MetadataValue.json(profile),
     }
+
+
+def landing_key(source: SourceConfig) -> dg.AssetKey:
+    """The landing location as an (external) asset: the graph reads landing -> table."""
+    return dg.AssetKey(["landing", source.name])
+
+
+def landing_spec(source: SourceConfig) -> dg.AssetSpec:
+    """The landing folder, shown upstream of its table (files arrive from outside Dagster)."""
+    return dg.AssetSpec(landing_key(source), group_name="landing", kinds={"file"},
+                        description=f"Files landing in {source.landing}",
+                        metadata={"logflow/landing": source.landing})
 
 
 def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefinition:
@@ -62,6 +75,7 @@ def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefiniti
 
     @dg.asset(
         key=key,
+        deps=[landing_key(source)],
         partitions_def=partitions_for(source),
         check_specs=[check, *rule_check_specs(rules, key)],
         group_name=source.table.split(".")[0],
@@ -72,23 +86,37 @@ def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefiniti
     def _ingest(context: dg.AssetExecutionContext,
                 logflow_catalog: IcebergCatalogResource) -> Any:
         from ..lakehouse.ingest import ingest
+        from ..lineage import LineageEmitter, run_id_for
 
+        catalog = logflow_catalog.catalog_config()
         path = os.path.join(config.root, context.partition_key)
         options = {k: v for k, v in source.options.items()
                    if k in ("encoding", "delimiter", "header", "sheet", "schema")}
-        result = ingest(path, source.table, catalog=logflow_catalog.catalog_config(),
-                        project_dir=config.root, partition_by=source.partition_by,
-                        schema_policy=source.schema_policy, error_policy=source.error_policy,
-                        reading=ReadOptions(format=source.format, **options))
+        lineage = LineageEmitter.from_config(config, warehouse=catalog.warehouse)
+        run_id = run_id_for(context.run_id, source.table, context.partition_key)
+        lineage.start(run_id, source.table, path, table=source.table)
+        try:
+            result = ingest(path, source.table, catalog=catalog, project_dir=config.root,
+                            partition_by=source.partition_by, schema_policy=source.schema_policy,
+                            error_policy=source.error_policy,
+                            reading=ReadOptions(format=source.format, **options))
+            balanced = result.skipped or result.balanced
+            # rules see the table as committed: also right after a skipped (unchanged) file
+            outcomes = (evaluate_ingested_file(rules, catalog, source.table, path)
+                        if rules else {})
+        except Exception as err:
+            lineage.fail(run_id, source.table, path, err, table=source.table)
+            raise
+        assertions = [(ROW_ACCOUNTING, balanced, None)] + [
+            (r.name, outcomes[r.name].passed, r.column) for r in rules if r.name in outcomes]
+        lineage.complete(run_id, source.table, result, assertions)
+        lineage.close()
         yield dg.MaterializeResult(metadata=_metadata(result))
-        balanced = result.skipped or result.balanced
         yield dg.AssetCheckResult(
             check_name=ROW_ACCOUNTING, passed=balanced,
             metadata={"rows_read": result.rows_read, "rows_written": result.rows_written,
                       "rows_rejected": result.rows_rejected})
-        if rules:  # on the table as committed: also right after a skipped (unchanged) file
-            outcomes = evaluate_ingested_file(rules, logflow_catalog.catalog_config(),
-                                              source.table, path)
+        if rules:
             yield from rule_check_results(rules, outcomes)
 
     return _ingest

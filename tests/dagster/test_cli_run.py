@@ -42,6 +42,14 @@ def test_demo_then_run_picks_up_new_files(tmp_path: Path) -> None:
     write_csv(root / "landing" / "csv" / "more.csv", events(cases=10, seed=3))
     more = json.loads(logflow("run", "--project", str(root), "--json").stdout)
     assert more["runs"] == 1 and more["checks_failed"] == 0
+    lineage = [json.loads(line) for line in
+              (root / ".logflow" / "openlineage.jsonl").read_text().splitlines()]
+    assert [e["eventType"] for e in lineage].count("COMPLETE") == 4  # 3 demo files + 1
+    last = lineage[-1]
+    assert last["outputs"][0]["name"] == "raw.orders_csv"
+    assert last["outputs"][0]["facets"]["version"]["datasetVersion"] == str(
+        open_catalog(CatalogConfig.embedded(root)).load_table("raw.orders_csv")
+        .current_snapshot().snapshot_id)
     assert more["partitions"] == ["raw.orders_csv:landing/csv/more.csv"]
     table = open_catalog(CatalogConfig.embedded(root)).load_table("raw.orders_csv")
     total = con.execute(f"SELECT count(*) FROM {iceberg_scan_sql(table)}").fetchone()[0]
@@ -57,4 +65,4 @@ def test_init_writes_a_loadable_project(tmp_path: Path) -> None:
     import runpy
 
     defs = runpy.run_path(str(tmp_path / "p" / "definitions.py"))["defs"]
-    assert len(list(defs.resolve_all_asset_keys())) == 6  # 3 tables + their maintenance
+    assert len(list(defs.resolve_all_asset_keys())) == 9  # landing, tables, maintenance

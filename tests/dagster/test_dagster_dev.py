@@ -65,7 +65,8 @@ def test_dagster_dev_shows_the_project(tmp_path: Path) -> None:
         assert data, "dagster dev did not answer on GraphQL within 120 s"
         nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
         tables = {"raw/orders_csv", "raw/orders_jsonl", "raw/orders_xes"}
-        assert set(nodes) == tables | {f"{t}_maintenance" for t in tables}
+        landing = {"landing/orders_csv", "landing/orders_jsonl", "landing/orders_xes"}
+        assert set(nodes) == tables | {f"{t}_maintenance" for t in tables} | landing
         checks = {c["name"] for c in nodes["raw/orders_csv"]["assetChecksOrError"]["checks"]}
         assert "row_accounting" in checks
         sensors = {s["name"]: s["sensorState"]["status"]

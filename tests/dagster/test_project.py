@@ -116,7 +116,8 @@ def test_repository_project_loads() -> None:
     defs = runpy.run_path(str(root / "definitions.py"))["defs"]
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     tables = {"raw/orders_csv", "raw/orders_jsonl", "raw/orders_xes"}
-    assert keys == tables | {f"{t}_maintenance" for t in tables}
+    landing = {"landing/orders_csv", "landing/orders_jsonl", "landing/orders_xes"}
+    assert keys == tables | {f"{t}_maintenance" for t in tables} | landing
     assert {s.name for s in defs.sensors} == {"orders_csv_landing", "orders_jsonl_landing",
                                                "orders_xes_landing",
                                                "logflow_maintenance_thresholds"}
