@@ -66,3 +66,18 @@ def test_init_writes_a_loadable_project(tmp_path: Path) -> None:
 
     defs = runpy.run_path(str(tmp_path / "p" / "definitions.py"))["defs"]
     assert len(list(defs.resolve_all_asset_keys())) == 9  # landing, tables, maintenance
+
+
+def test_dagster_asset_materialize_cli(tmp_path: Path) -> None:
+    """`dagster asset materialize -f definitions.py --select ... --partition ...` works on a
+    project whose partitions the sensors registered."""
+    root = tmp_path / "demo"
+    assert logflow("demo", str(root)).returncode == 0
+    env = {**ENV, "DAGSTER_HOME": str(root / ".logflow" / "dagster")}
+    dagster = Path(sys.executable).with_name("dagster")
+    proc = subprocess.run([str(dagster), "asset", "materialize", "-f", "definitions.py",
+                           "--select", "raw/orders_csv", "--partition",
+                           "landing/csv/orders.csv"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "RUN_SUCCESS" in proc.stderr + proc.stdout
