@@ -70,6 +70,18 @@ def _emit(payload: dict[str, Any], json_out: bool, line: str) -> None:
     typer.echo(json.dumps(payload, default=str) if json_out else line)
 
 
+def _maintain(table: str, where: tuple[str, str | None, str | None], json_out: bool,
+              debug: bool, run: Any, line: Any) -> None:
+    """Loads ``table``, runs one maintenance verb on it and prints its result."""
+    try:
+        result = run(_load(*where, table))
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err, debug)
+        return
+    payload = result.to_dict()
+    _emit(payload, json_out, line(payload))
+
+
 @app.command()
 def ingest(
     input: Annotated[str, typer.Argument(help="Input file or URI.")],
@@ -176,18 +188,13 @@ def compact(
     debug: DebugOpt = False,
 ) -> None:
     """Rewrite a table's small data files into files near the target size (one snapshot)."""
-    try:
-        from .lakehouse.maintenance import MiB
-        from .lakehouse.maintenance import compact as run
+    from .lakehouse.maintenance import MiB
+    from .lakehouse.maintenance import compact as run
 
-        result = run(_load(project, catalog_uri, warehouse, table),
-                     target_file_size=target_file_size_mb * MiB)
-    except (Exception, KeyboardInterrupt) as err:
-        _fail(err, debug)
-        return
-    r = result.to_dict()
-    _emit(r, json_out, f"{table}: {r['files_before']} -> {r['files_after']} data files "
-                       f"({r['bytes_before']:,} -> {r['bytes_after']:,} bytes)")
+    _maintain(table, (project, catalog_uri, warehouse), json_out, debug,
+              lambda t: run(t, target_file_size=target_file_size_mb * MiB),
+              lambda r: f"{table}: {r['files_before']} -> {r['files_after']} data files "
+                        f"({r['bytes_before']:,} -> {r['bytes_after']:,} bytes)")
 
 
 @app.command()
@@ -202,17 +209,13 @@ def expire(
     debug: DebugOpt = False,
 ) -> None:
     """Expire old snapshots and delete the files only they referenced."""
-    try:
-        from .lakehouse.maintenance import expire_snapshots
+    from .lakehouse.maintenance import expire_snapshots
 
-        result = expire_snapshots(_load(project, catalog_uri, warehouse, table),
-                                  older_than=parse_duration(older_than), retain_last=retain_last)
-    except (Exception, KeyboardInterrupt) as err:
-        _fail(err, debug)
-        return
-    r = result.to_dict()
-    _emit(r, json_out, f"{table}: deleted {r['deleted_paths']} files; "
-                       f"{r['files_before']} -> {r['files_after']} files")
+    _maintain(table, (project, catalog_uri, warehouse), json_out, debug,
+              lambda t: expire_snapshots(t, older_than=parse_duration(older_than),
+                                         retain_last=retain_last),
+              lambda r: f"{table}: deleted {r['deleted_paths']} files; "
+                        f"{r['files_before']} -> {r['files_after']} files")
 
 
 @app.command()
@@ -227,16 +230,13 @@ def orphans(
     debug: DebugOpt = False,
 ) -> None:
     """Delete files under the table location that no metadata references."""
-    try:
-        from .lakehouse.maintenance import remove_orphans
+    from .lakehouse.maintenance import remove_orphans
 
-        result = remove_orphans(_load(project, catalog_uri, warehouse, table),
-                                older_than=parse_duration(older_than), dry_run=dry_run)
-    except (Exception, KeyboardInterrupt) as err:
-        _fail(err, debug)
-        return
-    r = result.to_dict()
-    found = r.get("orphan_paths") or []
-    verb = "would delete" if dry_run else "deleted"
-    count = len(found) if isinstance(found, list) else found
-    _emit(r, json_out, f"{table}: {verb} {count} orphan files")
+    def line(r: dict[str, Any]) -> str:
+        found = r.get("orphan_paths") or []
+        count = len(found) if isinstance(found, list) else found
+        return f"{table}: {'would delete' if dry_run else 'deleted'} {count} orphan files"
+
+    _maintain(table, (project, catalog_uri, warehouse), json_out, debug,
+              lambda t: remove_orphans(t, older_than=parse_duration(older_than),
+                                       dry_run=dry_run), line)

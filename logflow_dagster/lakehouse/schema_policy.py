@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.errors import DataError, UsageError
+from ..core.errors import DataError
+from ..core.errors.policy import Choice
 
 
-class SchemaPolicy(StrEnum):
+class SchemaPolicy(Choice):
     """What an ingest may do to the table's schema.
 
     - ``strict``: the file's columns and types must be the table's; any difference is an
@@ -24,15 +24,6 @@ class SchemaPolicy(StrEnum):
     STRICT = "strict"
     MERGE = "merge"
     EVOLVE = "evolve"
-
-    @classmethod
-    def parse(cls, value: str | SchemaPolicy) -> SchemaPolicy:
-        """Reads a policy name, raising :class:`UsageError` for unknown ones."""
-        try:
-            return cls(str(value).lower())
-        except ValueError:
-            raise UsageError(f"unknown schema policy {value!r}; choose strict, merge or "
-                             "evolve") from None
 
 
 def _ready_type(t: pa.DataType) -> pa.DataType:
