@@ -175,6 +175,8 @@ def run_pipeline(
         metadata = {
             "logflow.version": __version__,
             "logflow.source": source.uri,
+            "logflow.rows-read": str(run.rows_read),
+            "logflow.rows-rejected": str(run.rows_rejected),
             "logflow.profile": json.dumps(profile.to_dict(), default=str),
         }
         files = sink.finish(schema_out, metadata)

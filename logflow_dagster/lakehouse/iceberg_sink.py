@@ -242,6 +242,8 @@ class IcebergSink:
         self._partitions = {h.uri: h.partition for h in self._done}
         props = {**self.summary, "logflow.source": self.source_uri,
                  "logflow.source-hash": self.source_hash,
+                 "logflow.rows-read": metadata.get("logflow.rows-read", ""),
+                 "logflow.rows-rejected": metadata.get("logflow.rows-rejected", ""),
                  "logflow.profile-checksum": _checksum_of(metadata)}
         self.commit = self._commit(files, final, props)
         return files

@@ -25,6 +25,9 @@ def test_read_as_of_snapshot_and_time(tmp_path: Path) -> None:
     time.sleep(0.01)
     r2 = ingest(second, "raw.t", project_dir=tmp_path)
     table = open_catalog(CatalogConfig.embedded(tmp_path)).load_table("raw.t")
+    summary = table.current_snapshot().summary
+    assert (summary["logflow.rows-read"], summary["logflow.rows-rejected"]) == ("30", "0")
+    assert summary["logflow.profile-checksum"] == r2.checksum
     assert read_table(table).read_all().num_rows == 130
     assert read_table(table, snapshot_id=r1.snapshot_id).read_all().num_rows == 100
     assert read_table(table, snapshot_id=r2.snapshot_id).read_all().num_rows == 130
