@@ -149,18 +149,20 @@ class IcebergSink:
         apply_schema_policy(self._table, schema, self.policy, dry_run=True)
 
     def _create(self, schema: pa.Schema) -> Any:
-        from pyiceberg.exceptions import TableAlreadyExistsError
+        """Creates the table with its partition spec in one commit: a writer that loads it
+        right after must see the spec its files will be committed under."""
+        from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
 
         try:
-            table = self.catalog.create_table(self.identifier, schema=schema)
-        except TableAlreadyExistsError:  # another writer created it first
+            with self.catalog.create_table_transaction(self.identifier, schema=schema) as tx:
+                if self.partition_by:
+                    with tx.update_spec() as spec:
+                        for f in self.partition_by:
+                            spec.add_field(f.column, f.iceberg_transform(), f.name)
+        except (TableAlreadyExistsError, CommitFailedException):  # another writer was first
             return self.catalog.load_table(self.identifier)
         self.created = True
-        if self.partition_by:
-            with table.update_spec() as spec:
-                for f in self.partition_by:
-                    spec.add_field(f.column, f.iceberg_transform(), f.name)
-        return table
+        return self.catalog.load_table(self.identifier)
 
     def _fields(self) -> list[PartitionField]:
         """The partition fields of the table's current spec (not only those asked for)."""

@@ -81,3 +81,30 @@ def test_dagster_asset_materialize_cli(tmp_path: Path) -> None:
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "RUN_SUCCESS" in proc.stderr + proc.stdout
+
+
+def test_parallel_first_ingests_then_due_maintenance(tmp_path: Path) -> None:
+    """Four files into a new partitioned table on two processes (the table is created with its
+    spec in one commit, so no writer sees it half made), then the compaction that is due."""
+    root = tmp_path / "p"
+    assert logflow("init", str(root)).returncode == 0
+    text = (root / "logflow.yaml").read_text()
+    (root / "logflow.yaml").write_text(text.replace(
+        "lineage:", "maintenance:\n  small_files: 3\n  expire_older_than: 0s\nlineage:"))
+    expected = 0
+    for i in range(4):
+        evs = events(cases=20, seed=i)
+        write_csv(root / "landing" / "csv" / f"f{i}.csv", evs)
+        expected += len(evs)
+    out = logflow("run", "--project", str(root), "--workers", "2", "--json")
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads(out.stdout)
+    assert (summary["runs"], summary["failed_runs"]) == (4, 0)
+    assert summary["maintained"] == ["raw/orders_csv_maintenance"]
+    table = open_catalog(CatalogConfig.embedded(root)).load_table("raw.orders_csv")
+    con = duckdb_connection()
+    assert con.execute(f"SELECT count(*) FROM {iceberg_scan_sql(table)}").fetchone()[0] == expected
+    days = con.execute(f"SELECT count(DISTINCT (timestamp AT TIME ZONE 'UTC')::DATE) FROM {iceberg_scan_sql(table)}"
+                       ).fetchone()[0]
+    assert len(table.inspect.files()) == days  # one compacted file per day partition
+    assert len(table.snapshots()) == 1
