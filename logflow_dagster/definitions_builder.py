@@ -12,7 +12,12 @@ from .assets.maintenance import (
     build_maintenance_sensor,
 )
 from .config import ProjectConfig
-from .resources import IcebergCatalogResource
+from .resources import (
+    AuthResource,
+    IcebergCatalogResource,
+    LogflowDuckDBResource,
+    OpenLineageResource,
+)
 from .sensors import build_landing_sensor
 
 
@@ -39,5 +44,12 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
                 *build_ingest_assets(config=config), *build_maintenance_assets(config=config)],
         sensors=sensors,
         schedules=schedules,
-        resources={"logflow_catalog": resource},
+        resources={
+            "logflow_catalog": resource,
+            "logflow_lineage": OpenLineageResource(
+                transport=config.lineage.transport, path=config.lineage.path,
+                url=config.lineage.url, namespace=config.lineage.namespace),
+            "duckdb": LogflowDuckDBResource(database=":memory:"),
+            "logflow_auth": AuthResource(),
+        },
     )

@@ -19,6 +19,7 @@ from ..core.errors import UsageError
 from ..core.quality.rules import rules_from_config
 from ..core.result import IngestResult
 from ..resources.catalog import IcebergCatalogResource
+from ..resources.lineage import OpenLineageResource
 
 ROW_ACCOUNTING = "row_accounting"
 
@@ -84,15 +85,16 @@ def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefiniti
         metadata={"logflow/landing": source.landing},
     )
     def _ingest(context: dg.AssetExecutionContext,
-                logflow_catalog: IcebergCatalogResource) -> Any:
+                logflow_catalog: IcebergCatalogResource,
+                logflow_lineage: OpenLineageResource) -> Any:
         from ..lakehouse.ingest import ingest
-        from ..lineage import LineageEmitter, run_id_for
+        from ..lineage import run_id_for
 
         catalog = logflow_catalog.catalog_config()
         path = os.path.join(config.root, context.partition_key)
         options = {k: v for k, v in source.options.items()
                    if k in ("encoding", "delimiter", "header", "sheet", "schema")}
-        lineage = LineageEmitter.from_config(config, warehouse=catalog.warehouse)
+        lineage = logflow_lineage.emitter(config.root, catalog.warehouse)
         run_id = run_id_for(context.run_id, source.table, context.partition_key)
         lineage.start(run_id, source.table, path, table=source.table)
         try:

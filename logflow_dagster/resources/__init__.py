@@ -1,5 +1,10 @@
-"""Pluggable Dagster resources: the Iceberg catalog (more follow: storage, DuckDB, lineage)."""
+"""Pluggable Dagster resources: the Iceberg catalog, DuckDB (offline, iceberg-ready),
+OpenLineage and authorization. Swap any of them in ``Definitions(resources=...)``."""
 
+from .auth import AuthResource
 from .catalog import IcebergCatalogResource
+from .duckdb import LogflowDuckDBResource
+from .lineage import OpenLineageResource
 
-__all__ = ["IcebergCatalogResource"]
+__all__ = ["AuthResource", "IcebergCatalogResource", "LogflowDuckDBResource",
+           "OpenLineageResource"]
