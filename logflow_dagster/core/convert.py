@@ -212,7 +212,10 @@ def run_pipeline(
         bytes_read=size,
         files=files,
         profile=profile.to_dict(),
-        detection={"confidence": det.confidence, "notes": det.notes, **decoder.info},
+        detection={"confidence": det.confidence, "notes": det.notes, **decoder.info,
+                   **({"renamed_columns": {**decoder.info.get("renamed_columns", {}),
+                                           **run.aligner.renamed}}
+                      if run.aligner.renamed else {})},
         errors_sample=run.sample,
     )
     if not result.balanced:  # a bug, never a data problem: refuse to report success

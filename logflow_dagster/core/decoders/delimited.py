@@ -170,6 +170,9 @@ class DelimitedDecoder(Decoder):
             cells = text.split(self.dialect.delimiter)
         if self.dialect.header:
             self.names = sanitize_names(cells)
+            renamed = {raw: new for raw, new in zip(cells, self.names, strict=True) if raw != new}
+            if renamed:
+                self.info["renamed_columns"] = renamed
             end = int(scan.ends[i])
             return end + (2 if data[end : end + 2] == b"\r\n" else 1)
         self.names = [f"column_{k}" for k in range(1, len(cells) + 1)]

@@ -29,12 +29,15 @@ class SchemaAligner:
 
     def __init__(self) -> None:
         self.schema: pa.Schema | None = None
+        self.renamed: dict[str, str] = {}  # original -> cleaned column names
 
     def conform(self, batch: Data) -> tuple[Data, bool]:
         """Returns the batch in the (possibly grown) schema and whether the schema changed."""
         names = batch.schema.names
         if any(_CONTROL.search(n) for n in names):
-            batch = batch.rename_columns(clean_names(names))
+            cleaned = clean_names(names)
+            self.renamed.update({a: b for a, b in zip(names, cleaned, strict=True) if a != b})
+            batch = batch.rename_columns(cleaned)
         if self.schema is None:
             self.schema = batch.schema.remove_metadata()
             return batch, True
