@@ -248,6 +248,6 @@ def test_renamed_columns_are_reported(tmp_path: Path, duck: duckdb.DuckDBPyConne
     src.write_text("id,,id, note \n1,2,3,x\n")
     r = convert(src, tmp_path / "n.parquet", header=True)  # a blank name defeats detection
     assert [c["name"] for c in r.columns] == ["id", "column_2", "id_2", "note"]
-    assert r.detection["renamed_columns"] == {"": "column_2", " note ": "note"}
+    assert r.detection["renamed_columns"] == {"": "column_2", "id": "id_2", " note ": "note"}
     cols = [d[0] for d in duck.execute(f"DESCRIBE SELECT * FROM '{tmp_path / 'n.parquet'}'").fetchall()]
     assert cols == ["id", "column_2", "id_2", "note"]
