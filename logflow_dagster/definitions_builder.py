@@ -16,6 +16,7 @@ from .resources import (
     AuthResource,
     IcebergCatalogResource,
     LogflowDuckDBResource,
+    ObjectStorageResource,
     OpenLineageResource,
 )
 from .sensors import build_landing_sensor
@@ -51,5 +52,7 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
                 url=config.lineage.url, namespace=config.lineage.namespace),
             "duckdb": LogflowDuckDBResource(database=":memory:"),
             "logflow_auth": AuthResource(),
+            "logflow_storage": ObjectStorageResource(
+                root=resource.catalog_config().warehouse, properties=catalog.properties),
         },
     )

@@ -50,6 +50,15 @@ def test_swapped_lineage_and_duckdb_query(tmp_path: Path) -> None:
     assert not (tmp_path / ".logflow" / "openlineage.jsonl").exists()  # lineage swapped off
 
 
+def test_storage_resource_lists_the_warehouse(tmp_path: Path) -> None:
+    config = parse_config({"root": str(tmp_path), "sources": []})
+    storage = build_definitions(config).resources["logflow_storage"]
+    assert storage.root == (tmp_path / ".logflow" / "warehouse").as_uri()
+    (tmp_path / ".logflow" / "warehouse").mkdir(parents=True)
+    (tmp_path / ".logflow" / "warehouse" / "x.txt").write_text("x")
+    assert [Path(f.path).name for f in storage.storage().list(storage.root)] == ["x.txt"]
+
+
 def test_auth_resource_defaults_and_api_keys(monkeypatch) -> None:
     assert AuthResource().authenticator().authenticate(None) == Identity("anonymous")
     assert AuthResource().authorizer().can_read(Identity("x"), "raw.o")
