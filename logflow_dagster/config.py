@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .core.errors import UsageError
 
@@ -53,6 +60,18 @@ class SourceConfig(_Model):
     schema_policy: Literal["strict", "merge", "evolve"] = "merge"
     options: dict[str, Any] = Field(default_factory=dict,
                                     description="Reader options: delimiter, header, schema.")
+    partitioning: Literal["file", "daily", "hourly"] = Field(
+        "file", description="Dagster partitions: one per landed file, or a daily/hourly window "
+                            "of files by their modification time.")
+    partition_start: str | None = Field(
+        None, description="First window (YYYY-MM-DD) for daily/hourly partitioning.")
+
+    @model_validator(mode="after")
+    def _window_start(self) -> SourceConfig:
+        if self.partitioning != "file" and not self.partition_start:
+            raise ValueError(f"partitioning {self.partitioning!r} needs partition_start "
+                             "(YYYY-MM-DD)")
+        return self
 
     @field_validator("table")
     @classmethod

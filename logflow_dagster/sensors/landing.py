@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 import xxhash
 
-from ..assets.ingest import partitions_for
+from ..assets.ingest import partitions_for, window_key
 from ..config import ProjectConfig, SourceConfig
 
 
@@ -36,7 +36,7 @@ class LandingState:
         return json.dumps({"seen": self.seen, "pending": self.pending}, sort_keys=True)
 
 
-def _files(root: str, landing: str) -> list[str]:
+def landing_files(root: str, landing: str) -> list[str]:
     base = os.path.join(root, landing)
     pattern = os.path.join(base, "**", "*") if os.path.isdir(base) else base
     out = []
@@ -65,7 +65,7 @@ def scan_landing(root: str, landing: str, state: LandingState) -> list[tuple[str
     """
     ready: list[tuple[str, str]] = []
     present = set()
-    for rel in _files(root, landing):
+    for rel in landing_files(root, landing):
         present.add(rel)
         st = os.stat(os.path.join(root, rel))
         now = [st.st_size, st.st_mtime_ns]
@@ -123,7 +123,15 @@ def build_landing_sensor(*, config: ProjectConfig, source: SourceConfig,
                description=f"Watches {source.landing} for new and changed files.")
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         state = LandingState.load(context.cursor)
-        ready = [(rel, digest) for rel, digest in scan_landing(config.root, source.landing, state)
+        ready = scan_landing(config.root, source.landing, state)
+        if source.partitioning != "file":  # a window partition per file's modification time
+            requests = []
+            for rel, digest in ready:
+                mtime = state.seen[rel][1]
+                requests.append(dg.RunRequest(partition_key=window_key(source, mtime),
+                                              run_key=f"{rel}:{digest}"))
+            return dg.SensorResult(run_requests=requests, cursor=state.dump())
+        ready = [(rel, digest) for rel, digest in ready
                  if not _already_ingested(context.instance, key, rel, digest)]
         known = set(context.instance.get_dynamic_partitions(partitions.name or ""))
         new_keys = sorted({rel for rel, _ in ready if rel not in known})
