@@ -73,8 +73,8 @@ class ColumnProfile:
             "count": self.count,
             "nulls": self.nulls,
             "null_ratio": (self.nulls / self.count) if self.count else 0.0,
-            "min": _jsonable(self.min),
-            "max": _jsonable(self.max),
+            "min": jsonable(self.min),
+            "max": jsonable(self.max),
             "distinct": self.distinct,
             "distinct_exact": self.counts is not None,
             "entropy": entropy,
@@ -99,7 +99,8 @@ class ColumnProfile:
         return ent + 0.0, True
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A profile or rule value as JSON can hold it (dates as ISO text, others as text)."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if hasattr(value, "isoformat"):

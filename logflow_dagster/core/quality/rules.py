@@ -33,7 +33,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..schema import parse_type, type_label
-from .profile import _jsonable, quote_ident
+from .profile import jsonable, quote_ident
 
 LINEAGE_COLUMNS = ("_source_uri", "_source_hash", "_ingested_at")  # as lakehouse.iceberg_sink
 SAMPLE_SIZE = 5
@@ -102,7 +102,7 @@ def _bounds(low: float | None, high: float | None) -> str:
 
 
 def _json(values: Iterable[Any]) -> list[Any]:
-    return [_jsonable(v.item() if hasattr(v, "item") else v) for v in values]
+    return [jsonable(v.item() if hasattr(v, "item") else v) for v in values]
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ class Rule:
         return RuleOutcome(failing == 0, failing, sample[:SAMPLE_SIZE], metrics, message)
 
     def _aggregate(self, observed: Any, metrics: dict[str, Any]) -> RuleOutcome:
-        value = _jsonable(observed)
+        value = jsonable(observed)
         low = None if self.type == "freshness" else self.min  # freshness: a max age only
         passed = observed is not None and (low is None or observed >= low) and (
             self.max is None or observed <= self.max)
@@ -264,7 +264,7 @@ class Rule:
             f"SELECT count(*) FILTER ({fail}), count(*), min({c}), max({c}) FROM p", params)[0]
         metrics: dict[str, Any] = {"rows": total}
         if self.type == "range":
-            metrics |= {"min": _jsonable(low), "max": _jsonable(high)}
+            metrics |= {"min": jsonable(low), "max": jsonable(high)}
         if not failing:
             return self._count(0, [], metrics)
         if self.type == "not_null":  # the failing value is always null: show the rows
@@ -282,7 +282,7 @@ class Rule:
         value = c if kind.startswith(("timestamp", "date")) else f"TRY_CAST({c} AS TIMESTAMPTZ)"
         newest, epoch = data.rows(f"SELECT max({value}), epoch(max({value})) FROM p")[0]
         age = None if epoch is None else round(now - float(epoch), 3)
-        return self._aggregate(age, {"newest": _jsonable(newest), "max_age_s": self.max})
+        return self._aggregate(age, {"newest": jsonable(newest), "max_age_s": self.max})
 
     def _schema(self, actual: dict[str, str]) -> RuleOutcome:
         problems = []
