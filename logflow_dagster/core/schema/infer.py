@@ -240,7 +240,7 @@ class TextTyper:
             return pc.cast(base, plan.type), None
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
-        bad = self._find_bad(plan, base)
+        bad, cast_rest = self._find_bad(plan, base)
         fixed = self._normalize(plan, base.take(pa.array(bad)))
         still = failing_rows(fixed, plan.type) if len(fixed) else bad[:0]
         recovered = np.ones(len(bad), dtype=bool)
@@ -253,9 +253,13 @@ class TextTyper:
                 plan = ColumnPlan(plan.name, wider, _KIND_TYPES[wider], plan.decimal_comma)
                 self.plans[plan.name] = plan
                 return self._cast(plan, column)
-        mask = np.zeros(len(column), dtype=bool)
-        mask[bad] = True
-        typed = pc.cast(pc.if_else(pa.array(mask), pa.scalar(None, base.type), base), plan.type)
+        if cast_rest is not None:  # the good values were already cast while finding the bad
+            typed = cast_rest
+        else:
+            mask = np.zeros(len(column), dtype=bool)
+            mask[bad] = True
+            typed = pc.cast(pc.if_else(pa.array(mask), pa.scalar(None, base.type), base),
+                            plan.type)
         if recovered.any():
             put = np.zeros(len(column), dtype=bool)
             put[bad[recovered]] = True
@@ -269,21 +273,25 @@ class TextTyper:
         return typed, CastFailure(plan.name, rows.astype(np.int64), texts, expected)
 
     @staticmethod
-    def _find_bad(plan: ColumnPlan, base: pa.Array) -> np.ndarray:
+    def _find_bad(plan: ColumnPlan, base: pa.Array) -> tuple[np.ndarray, pa.Array | None]:
         """Rows whose value the cast refuses: the kind's pattern finds most in one vectorized
-        pass, bisection finds the rest (a 30th of February matches the pattern)."""
+        pass, bisection finds the rest (a 30th of February matches the pattern).
+
+        Returns:
+            The bad rows, and the cast of every other value (nulls at the bad rows) when that
+            cast came for free, else ``None``.
+        """
         pattern = _accepted(plan.kind)
         if not pattern:
-            return failing_rows(base, plan.type)
+            return failing_rows(base, plan.type), None
         miss = pc.and_(pc.is_valid(base),
                        pc.invert(pc.fill_null(pc.match_substring_regex(base, pattern), False)))
         by_pattern = np.flatnonzero(miss.to_numpy(zero_copy_only=False))
         rest = pc.if_else(miss, pa.scalar(None, base.type), base) if by_pattern.size else base
         try:
-            pc.cast(rest, plan.type)
-            return by_pattern
+            return by_pattern, pc.cast(rest, plan.type)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return np.union1d(by_pattern, failing_rows(rest, plan.type))
+            return np.union1d(by_pattern, failing_rows(rest, plan.type)), None
 
     @staticmethod
     def _prepare(plan: ColumnPlan, column: pa.Array) -> pa.Array:
