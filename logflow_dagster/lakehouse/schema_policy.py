@@ -70,8 +70,21 @@ def iceberg_ready(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
+def _norm(t: pa.DataType) -> pa.DataType:
+    """A type as Iceberg sees it: large/view variants, list item names and nullability of
+    nested fields do not matter (pyiceberg reads strings back as ``large_string``)."""
+    t = _ready_type(t)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return pa.list_(_norm(t.value_type))
+    if pa.types.is_map(t):
+        return pa.map_(_norm(t.key_type), _norm(t.item_type))
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, _norm(f.type)) for f in t])
+    return t
+
+
 def _same(a: pa.DataType, b: pa.DataType) -> bool:
-    return _ready_type(a) == _ready_type(b)
+    return _norm(a) == _norm(b)
 
 
 def _widens(old: pa.DataType, new: pa.DataType) -> bool:
