@@ -19,13 +19,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastavro.write import Writer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from logflow_dagster.core.decoders import DecodedBatch, DecodeOptions, get_decoder
 from logflow_dagster.core.detect.result import Detection
 from logflow_dagster.core.errors import DataError, LogflowError
 from logflow_dagster.core.source import Source
+from tests.core.decoders.fuzzing import FUZZ, flipped_or_cut, magic_then_garbage
 
 UTC = dt.UTC
 N = 1000
@@ -290,12 +291,10 @@ def test_not_avro_is_a_data_error(tmp_path: Path, data: bytes) -> None:
 # --- fuzzing: any input gives batches and row errors, or a LogflowError ------------------------
 
 #: Plain bytes, or what looks like the start of a gzip, bz2 or zstd stream.
-COMPRESSED_MAGIC = [b"", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", b"BZh9", b"\x28\xb5\x2f\xfd"]
 _FUZZ_DIR = Path(tempfile.mkdtemp(prefix="logflow-avro-fuzz-"))
 _buf = io.BytesIO()
 fastavro.writer(_buf, SCHEMA, [record(i) for i in range(40)], codec="null", sync_interval=600)
 _VALID_BYTES = _buf.getvalue()
-_FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _decode_or_logflow_error(data: bytes) -> None:
@@ -310,25 +309,20 @@ def _decode_or_logflow_error(data: bytes) -> None:
         assert all(e.record is not None for e in step.errors)
 
 
-@_FUZZ
-@given(st.sampled_from(COMPRESSED_MAGIC), st.binary(max_size=2000))
-def test_fuzz_random_bytes(magic: bytes, data: bytes) -> None:
-    _decode_or_logflow_error(magic + data)
+@FUZZ
+@given(magic_then_garbage())
+def test_fuzz_random_bytes(data: bytes) -> None:
+    _decode_or_logflow_error(data)
 
 
-@_FUZZ
+@FUZZ
 @given(st.binary(max_size=500))
 def test_fuzz_random_blocks_after_valid_header(data: bytes) -> None:
     header_end = _VALID_BYTES.index(b"}\x00") + 2 + 16  # schema JSON, map end, sync marker
     _decode_or_logflow_error(_VALID_BYTES[:header_end] + data)
 
 
-@_FUZZ
-@given(st.lists(st.tuples(st.integers(0, len(_VALID_BYTES) - 1), st.integers(1, 255)),
-                min_size=1, max_size=8),
-       st.integers(0, len(_VALID_BYTES)))
-def test_fuzz_mutated_and_truncated(flips: list[tuple[int, int]], cut: int) -> None:
-    data = bytearray(_VALID_BYTES)
-    for pos, mask in flips:
-        data[pos] ^= mask
-    _decode_or_logflow_error(bytes(data[:cut]) if cut % 2 else bytes(data))
+@FUZZ
+@given(flipped_or_cut(_VALID_BYTES))
+def test_fuzz_mutated_and_truncated(data: bytes) -> None:
+    _decode_or_logflow_error(data)

@@ -13,14 +13,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 
 from logflow_dagster.core.decoders import DecodedBatch, DecodeOptions, get_decoder
 from logflow_dagster.core.detect.result import Detection
 from logflow_dagster.core.errors import DataError, LogflowError, UsageError
 from logflow_dagster.core.schema.cast import cast_overrides
 from logflow_dagster.core.source import Source
+from tests.core.decoders.fuzzing import FUZZ, flipped_or_cut, magic_then_garbage
 
 UTC = dt.UTC
 N = 2500
@@ -180,7 +180,6 @@ def test_corrupt_data_page_is_a_data_error(tmp_path: Path) -> None:
 # --- fuzzing: any input gives batches and row errors, or a LogflowError ------------------------
 
 #: Plain bytes, or what looks like the start of a gzip, bz2 or zstd stream.
-COMPRESSED_MAGIC = [b"", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", b"BZh9", b"\x28\xb5\x2f\xfd"]
 _FUZZ_DIR = Path(tempfile.mkdtemp(prefix="logflow-parquet-fuzz-"))
 _VALID = _FUZZ_DIR / "valid.parquet"
 pq.write_table(sample_table(300), _VALID, row_group_size=100)
@@ -198,23 +197,14 @@ def _decode_or_logflow_error(data: bytes, **options: object) -> None:
         assert step.batch is None or isinstance(step.batch, pa.RecordBatch)
 
 
-_FUZZ = settings(max_examples=100, deadline=None,
-                 suppress_health_check=[HealthCheck.too_slow])
+@FUZZ
+@given(magic_then_garbage())
+def test_fuzz_random_bytes(data: bytes) -> None:
+    _decode_or_logflow_error(data)
 
 
-@_FUZZ
-@given(st.sampled_from(COMPRESSED_MAGIC), st.binary(max_size=2000))
-def test_fuzz_random_bytes(magic: bytes, data: bytes) -> None:
-    _decode_or_logflow_error(magic + data)
-
-
-@_FUZZ
-@given(st.lists(st.tuples(st.integers(0, len(_VALID_BYTES) - 1), st.integers(1, 255)),
-                min_size=1, max_size=8),
-       st.integers(0, len(_VALID_BYTES)))
-def test_fuzz_mutated_and_truncated(flips: list[tuple[int, int]], cut: int) -> None:
-    data = bytearray(_VALID_BYTES)
-    for pos, mask in flips:
-        data[pos] ^= mask
-    _decode_or_logflow_error(bytes(data[:cut]) if cut % 2 else bytes(data),
+@FUZZ
+@given(flipped_or_cut(_VALID_BYTES))
+def test_fuzz_mutated_and_truncated(data: bytes) -> None:
+    _decode_or_logflow_error(data,
                              schema={"name": "string"})

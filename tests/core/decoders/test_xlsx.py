@@ -23,6 +23,7 @@ from logflow_dagster.core.decoders.xlsx import column_names
 from logflow_dagster.core.detect.result import Detection
 from logflow_dagster.core.errors import DataError, LogflowError, UsageError
 from logflow_dagster.core.source import Source
+from tests.core.decoders.fuzzing import FUZZ, flipped_or_cut, magic_then_garbage
 
 N = 60
 HEADER = ["id", "amount", "when", "day", "ok", "note"]
@@ -216,7 +217,6 @@ def test_corrupt_workbooks_are_data_errors(book: Path, tmp_path: Path) -> None:
 # --- properties and fuzzing ---------------------------------------------------------------------
 
 #: Plain bytes, or what looks like the start of a gzip, bz2 or zstd stream.
-COMPRESSED_MAGIC = [b"", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", b"BZh9", b"\x28\xb5\x2f\xfd"]
 _FUZZ_DIR = Path(tempfile.mkdtemp(prefix="logflow-xlsx-fuzz-"))
 _cells = st.one_of(
     st.none(), st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False),
@@ -248,7 +248,6 @@ for _i in range(30):
     _fuzz_book.active.append(record(_i))
 _fuzz_book.save(_buf)
 _VALID_BYTES = _buf.getvalue()
-_FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _decode_or_logflow_error(data: bytes) -> None:
@@ -263,18 +262,13 @@ def _decode_or_logflow_error(data: bytes) -> None:
         assert all(e.line is not None for e in step.errors)
 
 
-@_FUZZ
-@given(st.sampled_from(COMPRESSED_MAGIC), st.binary(max_size=2000))
-def test_fuzz_random_bytes(magic: bytes, data: bytes) -> None:
-    _decode_or_logflow_error(magic + data)
+@FUZZ
+@given(magic_then_garbage())
+def test_fuzz_random_bytes(data: bytes) -> None:
+    _decode_or_logflow_error(data)
 
 
-@_FUZZ
-@given(st.lists(st.tuples(st.integers(0, len(_VALID_BYTES) - 1), st.integers(1, 255)),
-                min_size=1, max_size=8),
-       st.integers(0, len(_VALID_BYTES)))
-def test_fuzz_mutated_and_truncated(flips: list[tuple[int, int]], cut: int) -> None:
-    data = bytearray(_VALID_BYTES)
-    for pos, mask in flips:
-        data[pos] ^= mask
-    _decode_or_logflow_error(bytes(data[:cut]) if cut % 2 else bytes(data))
+@FUZZ
+@given(flipped_or_cut(_VALID_BYTES))
+def test_fuzz_mutated_and_truncated(data: bytes) -> None:
+    _decode_or_logflow_error(data)

@@ -23,6 +23,7 @@ from logflow_dagster.core.detect.markup import sniff_markup, xml_encoding
 from logflow_dagster.core.detect.result import Detection
 from logflow_dagster.core.errors import DataError, LogflowError, RowError
 from logflow_dagster.core.source import Source
+from tests.core.decoders.fuzzing import compressed_garbage
 
 CASES = Path(__file__).resolve().parents[2] / "cases" / "xml"
 
@@ -369,16 +370,11 @@ def _mutated(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
-# bytes that start like a compressed stream but are not one
-_compressed_garbage = st.builds(
-    bytes.__add__, st.sampled_from([b"\x1f\x8b", b"\x1f\x8b\x08\x00", b"BZh9", b"\xfd7zXZ\x00"]),
-    st.binary(max_size=60),
-)
 
 
 @settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(content=st.one_of(st.binary(max_size=200), _mutated(), _compressed_garbage))
+@given(content=st.one_of(st.binary(max_size=200), _mutated(), compressed_garbage))
 def test_fuzz_only_logflow_errors(tmp_path: Path, content: bytes) -> None:
     sniff_markup(content)  # never raises
     path = tmp_path / "fuzz.xml"
