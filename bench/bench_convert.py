@@ -702,16 +702,21 @@ def main(argv: list[str] | None = None) -> int:
         "targets": verdicts,
         "ok": not ours_failed and not failed_checks and not ref_failed,
     }
-    text = json.dumps(summary, indent=2)
-    if str(args.json_out) == "-":
+    return write_summary(summary, args.json_out, fail_on_targets=args.fail_on_targets)
+
+
+def write_summary(summary: dict[str, Any], json_out: Path, *, fail_on_targets: bool) -> int:
+    """Writes the JSON summary (``-`` prints it) and returns the process exit code."""
+    text = json.dumps(summary, indent=2, default=str)
+    if str(json_out) == "-":
         print(text)
     else:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(text + "\n")
-        print(f"\nsummary JSON: {args.json_out}")
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(text + "\n")
+        print(f"\nsummary JSON: {json_out}")
     if not summary["ok"]:
         return 1
-    if args.fail_on_targets and not all(v["met"] for v in verdicts):
+    if fail_on_targets and not all(v["met"] for v in summary["targets"]):
         return 1
     return 0
 

@@ -36,7 +36,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -489,18 +488,8 @@ def main(argv: list[str] | None = None) -> int:
         "targets": verdicts,
         "ok": not failed_runs and not failed_checks,
     }
-    text = json.dumps(summary, indent=2, default=str)
-    if str(args.json_out) == "-":
-        print(text)
-    else:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(text + "\n")
-        print(f"\nsummary JSON: {args.json_out}")
-    if not summary["ok"]:
-        return 1
-    if args.fail_on_targets and not all(v["met"] for v in verdicts):
-        return 1
-    return 0
+    return bench_convert.write_summary(summary, args.json_out,
+                                       fail_on_targets=args.fail_on_targets)
 
 
 if __name__ == "__main__":
