@@ -99,6 +99,7 @@ class IcebergSink:
         self.commit = CommitInfo()
         self.created = False
         self._table: Any = None
+        self._spec_fields: list[PartitionField] = []
         self._storage: ObjectStorage | None = None
         self._open: OrderedDict[tuple[int, str], _Open] = OrderedDict()
         self._done: list[_Open] = []
@@ -124,7 +125,7 @@ class IcebergSink:
             self._schemas[segment] = table.schema
         if table.num_rows == 0:
             return
-        for label, values, part in split_by_partition(table, self._fields(),
+        for label, values, part in split_by_partition(table, self._spec_fields,
                                                       self._table.schema()):
             self._writer(segment, label, values, part.schema).writer.write_table(part)
         self.rows_written += batch.num_rows
@@ -146,6 +147,7 @@ class IcebergSink:
         except NoSuchTableError:
             self._table = self._create(schema)
         self._storage = ObjectStorage.for_table(self._table)
+        self._spec_fields = self._fields()  # the spec every file of this ingest is written by
         apply_schema_policy(self._table, schema, self.policy, dry_run=True)
 
     def _create(self, schema: pa.Schema) -> Any:
