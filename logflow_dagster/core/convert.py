@@ -16,6 +16,7 @@ from .decoders import DecodeOptions, get_decoder
 from .detect import detect
 from .errors import DataError, ErrorPolicy, RowError, UsageError
 from .errors.quarantine import QuarantineWriter
+from .memory import tune_allocators
 from .pipeline_threads import Background, prefetch
 from .quality import Profiler
 from .result import IngestResult
@@ -142,6 +143,7 @@ def run_pipeline(
     """
     reading = reading or ReadOptions()
     started = time.perf_counter()
+    tune_allocators()
     policy = ErrorPolicy.parse(error_policy)
     src_path = os.fspath(src)
     source = Source.open_path(src_path)

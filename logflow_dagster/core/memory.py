@@ -1,0 +1,61 @@
+"""Allocator settings for the pipeline's large, short-lived buffers.
+
+Each decoded block allocates and frees tens of megabytes (input bytes, Arrow arrays, numpy
+temporaries). Allocators that hand freed pages back to the kernel at once make every block pay
+for fresh page faults; on the 2-core dev box that was most of the pipeline's kernel time:
+
+* pyarrow's default pool here is mimalloc; decoding a 170 MB CSV spent 0.85 s in the kernel
+  with it against 0.27 s with jemalloc, whose pages are reused across blocks;
+* glibc's malloc (bytes objects, numpy) maps each block-sized buffer anew and trims the heap
+  as soon as it shrinks; raising its mmap and trim thresholds keeps those pages for the next
+  block (kernel time of a 5M-row conversion 1.1-1.6 s -> 0.8-0.9 s).
+
+:func:`tune_allocators` applies both once per process, unless the user set Arrow's
+``ARROW_DEFAULT_MEMORY_POOL`` or glibc's ``MALLOC_*`` variables, which then win.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+import pyarrow as pa
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD = 256 << 20  # blocks are 16 MiB; buffers below this come from the heap
+_TRIM_THRESHOLD = 256 << 20
+_tuned = False
+
+
+def tune_allocators() -> str:
+    """Makes jemalloc Arrow's default pool and keeps glibc from trimming block-sized buffers
+    (once per process). Returns the name of the Arrow pool in use.
+
+    Example:
+        >>> tune_allocators() in ("jemalloc", "mimalloc", "system")
+        True
+    """
+    global _tuned
+    if not _tuned:
+        _tuned = True
+        if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+            try:
+                pa.set_memory_pool(pa.jemalloc_memory_pool())
+            except (NotImplementedError, pa.ArrowNotImplementedError):
+                pass  # a pyarrow build without jemalloc keeps its default
+        if sys.platform.startswith("linux") and not any(k.startswith("MALLOC_")
+                                                        for k in os.environ):
+            _glibc_thresholds()
+    return pa.default_memory_pool().backend_name
+
+
+def _glibc_thresholds() -> None:
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # absent on musl and other C libraries
+    except (OSError, AttributeError):
+        return
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
