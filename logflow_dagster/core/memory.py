@@ -16,6 +16,7 @@ for fresh page faults; on the 2-core dev box that was most of the pipeline's ker
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import sys
@@ -41,10 +42,9 @@ def tune_allocators() -> str:
     if not _tuned:
         _tuned = True
         if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-            try:
+            # a pyarrow build without jemalloc keeps its default
+            with contextlib.suppress(NotImplementedError, pa.ArrowNotImplementedError):
                 pa.set_memory_pool(pa.jemalloc_memory_pool())
-            except (NotImplementedError, pa.ArrowNotImplementedError):
-                pass  # a pyarrow build without jemalloc keeps its default
         if sys.platform.startswith("linux") and not any(k.startswith("MALLOC_")
                                                         for k in os.environ):
             _glibc_thresholds()
