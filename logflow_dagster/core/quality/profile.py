@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from ..schema import type_label
 from .hll import HyperLogLog
+from .value_counts import ValueCounts
 
 ENTROPY_CAP = 16_384  # distinct values counted exactly per column (entropy, exact distinct)
 _MASK64 = (1 << 64) - 1
@@ -45,7 +46,12 @@ def checksum_sql(columns: list[str], relation: str) -> str:
 
 @dataclass
 class ColumnProfile:
-    """What the profile knows about one column."""
+    """What the profile knows about one column.
+
+    While a column has at most ``ENTROPY_CAP`` distinct values they are counted exactly
+    (:class:`ValueCounts`; min/max then come from the distinct values at the end); past that
+    the counts seed a HyperLogLog and min/max are taken batch by batch.
+    """
 
     name: str
     type: str
@@ -54,27 +60,35 @@ class ColumnProfile:
     min: Any = None
     max: Any = None
     hll: HyperLogLog = field(default_factory=HyperLogLog, repr=False)
-    counts: dict[Any, int] | None = field(default_factory=dict, repr=False)
+    counts: ValueCounts | None = field(default_factory=lambda: ValueCounts(ENTROPY_CAP),
+                                       repr=False)
     arrow_type: pa.DataType | None = field(default=None, repr=False)
 
     @property
     def distinct(self) -> int:
         """Exact while values are counted (up to ``ENTROPY_CAP``), else the HLL estimate."""
         if self.counts is not None:
-            return len(self.counts)
+            return self.counts.distinct
         return round(self.hll.estimate()) if self.count > self.nulls else 0
+
+    def bounds(self) -> tuple[Any, Any]:
+        """(min, max) over everything seen."""
+        if self.counts is None:
+            return self.min, self.max
+        return _widest((self.min, self.max), self.counts.bounds())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
         entropy, exact = self.entropy()
+        lo, hi = self.bounds()
         return {
             "name": self.name,
             "type": self.type,
             "count": self.count,
             "nulls": self.nulls,
             "null_ratio": (self.nulls / self.count) if self.count else 0.0,
-            "min": jsonable(self.min),
-            "max": jsonable(self.max),
+            "min": jsonable(lo),
+            "max": jsonable(hi),
             "distinct": self.distinct,
             "distinct_exact": self.counts is not None,
             "entropy": entropy,
@@ -92,11 +106,14 @@ class ColumnProfile:
         if self.counts is None:
             distinct = self.hll.estimate()
             return (math.log2(distinct) if distinct > 1 else 0.0), False
-        total = sum(self.counts.values())
-        if not total:
-            return None, True
-        ent = -sum((c / total) * math.log2(c / total) for c in self.counts.values())
-        return ent + 0.0, True
+        return self.counts.entropy(), True
+
+
+def _widest(a: tuple[Any, Any], b: tuple[Any, Any]) -> tuple[Any, Any]:
+    """The (min, max) covering two (min, max) pairs whose parts may be None."""
+    lo = b[0] if a[0] is None else a[0] if b[0] is None else min(a[0], b[0])
+    hi = b[1] if a[1] is None else a[1] if b[1] is None else max(a[1], b[1])
+    return lo, hi
 
 
 def jsonable(value: Any) -> Any:
@@ -174,10 +191,15 @@ class Profiler:
         return out
 
     def _to_hll(self, prof: ColumnProfile) -> None:
-        """Leaves exact counting: the values counted so far seed the HyperLogLog."""
-        keys, prof.counts = list(prof.counts or {}), None
-        if keys and prof.arrow_type is not None:
-            table = pa.table({"v": pa.array(keys, type=prof.arrow_type)})
+        """Leaves exact counting: the distinct values seen so far give the bounds and seed the
+        HyperLogLog."""
+        counts, prof.counts = prof.counts, None
+        if counts is None:
+            return
+        prof.min, prof.max = _widest((prof.min, prof.max), counts.bounds())
+        values = counts.values()
+        if len(values):
+            table = pa.table({"v": values})
             prof.hll.update(self._query("SELECT hash(v) FROM _b", table).column(0).to_numpy())
 
     def _update_column(self, prof: ColumnProfile, column: pa.Array | pa.ChunkedArray) -> None:
@@ -188,24 +210,15 @@ class Profiler:
             column = pc.cast(column, t.value_type)
             t = column.type
         if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
-            if prof.counts is not None:
-                prof.counts = None  # no exact counting of nested values; hashes only
+            prof.counts = None  # no exact counting or bounds of nested values; hashes only
             return
-        mm = pc.min_max(column)
-        lo, hi = mm["min"].as_py(), mm["max"].as_py()
-        if lo is not None:
-            prof.min = lo if prof.min is None else min(prof.min, lo)
-            prof.max = hi if prof.max is None else max(prof.max, hi)
-        if prof.counts is None:
-            return
-        vc = pc.value_counts(column)
-        if len(vc) + len(prof.counts) > ENTROPY_CAP:
+        if prof.counts is not None:
+            if prof.counts.add(column):
+                return
             self._to_hll(prof)
-            return
-        for value, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(),
-                            strict=True):
-            if value is not None:
-                prof.counts[value] = prof.counts.get(value, 0) + n
+            return  # the values just counted gave the bounds
+        mm = pc.min_max(column)
+        prof.min, prof.max = _widest((prof.min, prof.max), (mm["min"].as_py(), mm["max"].as_py()))
 
     def merge(self, other: Profiler) -> None:
         """Adds another profiler's state (parts of the same output)."""
@@ -218,17 +231,13 @@ class Profiler:
                 continue
             mine.count += theirs.count
             mine.nulls += theirs.nulls
-            for attr, pick in (("min", min), ("max", max)):
-                a, b = getattr(mine, attr), getattr(theirs, attr)
-                setattr(mine, attr, b if a is None else a if b is None else pick(a, b))
+            mine.min, mine.max = _widest((mine.min, mine.max), (theirs.min, theirs.max))
             if mine.counts is not None and theirs.counts is not None:
-                for k, v in theirs.counts.items():
-                    mine.counts[k] = mine.counts.get(k, 0) + v
-                if len(mine.counts) <= ENTROPY_CAP:
+                if mine.counts.merge(theirs.counts):
                     continue
+                theirs.counts = None  # now inside mine's counts
             for prof in (mine, theirs):
-                if prof.counts is not None:
-                    self._to_hll(prof)
+                self._to_hll(prof)
             mine.hll.merge(theirs.hll)
 
     def to_dict(self) -> dict[str, Any]:
