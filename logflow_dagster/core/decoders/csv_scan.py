@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NL = 0x0A
+from .byte_count import NL, count_byte
+
 CR = 0x0D
 
 
@@ -43,8 +44,10 @@ class RecordScan:
         return self.ends <= self.starts
 
 
-def last_record_end(data: bytes, quote: int, final: bool) -> int:
+def last_record_end(data: bytes, quote: int, final: bool, parity: int = 0) -> int:
     """Index just past the last newline outside quotes, by quote parity (-1 if none).
+
+    ``parity`` is that of the quotes before ``data`` (1 when it starts inside a quoted field).
 
     Example:
         >>> last_record_end(b'a,"x\\ny"\\nb,c\\npartial', ord('"'), False)
@@ -55,13 +58,12 @@ def last_record_end(data: bytes, quote: int, final: bool) -> int:
     pos = data.rfind(b"\n")
     if pos < 0:
         return -1
-    q = bytes((quote,))
-    parity = data.count(q, 0, pos) & 1
+    parity = (parity + count_byte(data, quote, 0, pos)) & 1
     while parity:
         prev = data.rfind(b"\n", 0, pos)
         if prev < 0:
             return -1
-        parity ^= data.count(q, prev, pos) & 1
+        parity ^= count_byte(data, quote, prev, pos) & 1
         pos = prev
     return pos + 1
 

@@ -22,6 +22,7 @@ from ..detect.result import CsvDialect
 from ..errors import RowError
 from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
+from .byte_count import NL, count_byte
 from .csv_scan import RecordScan, last_record_end, scan_records
 from .parallel_blocks import _Splitter, ordered_blocks
 from .text_blocks import utf8_blocks
@@ -124,7 +125,7 @@ class DelimitedDecoder(Decoder):
         if self.names is None:
             skipped = self._read_header(data)
             if skipped:
-                line += data.count(b"\n", 0, skipped)
+                line += count_byte(data, NL, 0, skipped)
                 offset += skipped
                 data = data[skipped:]
             if not data.strip(b"\r\n"):  # blank lines only (a space is a record)

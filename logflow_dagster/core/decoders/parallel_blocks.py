@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .base import DecodedBatch
+from .byte_count import NL, count_byte
 from .csv_scan import last_record_end
 
 BlockFn = Callable[..., tuple[int, list[DecodedBatch]]]
@@ -48,9 +49,12 @@ class _Splitter:
                 chunk = next(self._blocks, None)
                 if chunk is None:
                     self._eof = True
-                else:
-                    self._pending += chunk
                     continue
+                task = self._cut(chunk)
+                if task is not None:
+                    return task
+                self._pending += chunk
+                continue
             if self._eof:
                 if not self._pending:
                     return None
@@ -64,18 +68,34 @@ class _Splitter:
             else:
                 self._pending += chunk
 
+    def _cut(self, chunk: bytes) -> Task | None:
+        """The block made of the pending bytes and ``chunk`` up to its last record end, built
+        with one copy (joining first would copy the chunk twice); None when too short."""
+        if len(self._pending) + len(chunk) < self._block_size:
+            return None
+        parity = self._pending.count(bytes((self._quote,))) & 1
+        end = last_record_end(chunk, self._quote, False, parity)
+        if end <= 0:
+            return None
+        data = b"".join((self._pending, memoryview(chunk)[:end]))
+        self._pending = chunk[end:]
+        return self._task(data, final=False)
+
     def _take(self, end: int, *, final: bool) -> Task:
         data, self._pending = self._pending[:end], self._pending[end:]
-        task = Task(data, self._line, self._offset, final and not self._pending)
-        self._line += data.count(b"\n")
-        self._offset += end
+        return self._task(data, final=final and not self._pending)
+
+    def _task(self, data: bytes, *, final: bool) -> Task:
+        task = Task(data, self._line, self._offset, final)
+        self._line += count_byte(data, NL)
+        self._offset += len(data)
         return task
 
     def restart(self, rest: bytes, later: list[Task], at: Task) -> None:
         """Puts back ``rest`` of block ``at`` and the blocks cut after it."""
         used = len(at.data) - len(rest)
         self._pending = rest + b"".join(t.data for t in later) + self._pending
-        self._line = at.line + at.data.count(b"\n", 0, used)
+        self._line = at.line + count_byte(at.data, NL, 0, used)
         self._offset = at.offset + used
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..detect.encoding import EncodingGuess, transcode_to_utf8
 from ..detect.result import Detection
 from ..source import Source
+from .byte_count import NL, count_byte
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ def iter_text_blocks(
         data = buf[:end]
         pending = buf[end:]
         yield TextBlock(data, line, offset)
-        line += data.count(b"\n")
+        line += count_byte(data, NL)
         offset += len(data)
     if pending:
         yield TextBlock(pending, line, offset)
