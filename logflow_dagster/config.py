@@ -1,8 +1,9 @@
 """The project config (``logflow.yaml``): warehouse, sources, quality rules, maintenance, lineage.
 
-One pydantic model is the single schema for ``logflow.yaml`` and (later) the ``dg`` component's
-attributes. ``${VAR}`` and ``${VAR:-default}`` are interpolated from the environment; errors
-name the file, the key path and what was expected.
+One pydantic model is the single schema for ``logflow.yaml`` and for the attributes of the ``dg``
+component (:class:`logflow_dagster.LogflowComponent` subclasses :class:`ProjectConfig`).
+``${VAR}`` and ``${VAR:-default}`` are interpolated from the environment; errors name the file,
+the key path and what was expected.
 
 Example:
     >>> cfg = ProjectConfig.model_validate({"sources": [
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,12 +54,17 @@ class SourceConfig(_Model):
 
     name: str = Field(description="Source name (asset and sensor names derive from it).")
     landing: str = Field(description="Landing folder or glob, relative to the project.")
-    table: str = Field(description="Target Iceberg table, namespace.table.")
+    table: str = Field(description="Target Iceberg table, namespace.table.",
+                       json_schema_extra={"pattern": r"^[^.]+\..+$"})  # dg check yaml
     format: str = Field("auto", description="Input format or auto.")
     partition_by: list[str] = Field(default_factory=list,
                                     description="Iceberg partition fields, e.g. day(ts).")
-    error_policy: Literal["strict", "permissive", "quarantine"] = "strict"
-    schema_policy: Literal["strict", "merge", "evolve"] = "merge"
+    error_policy: Literal["strict", "permissive", "quarantine"] = Field(
+        "strict", description="A bad record stops the file (strict), is skipped (permissive) "
+                              "or is skipped and kept with its line (quarantine).")
+    schema_policy: Literal["strict", "merge", "evolve"] = Field(
+        "merge", description="strict: the table's columns exactly; merge: add columns, widen "
+                             "types; evolve: as merge, and missing columns become null.")
     options: dict[str, Any] = Field(default_factory=dict,
                                     description="Reader options: delimiter, header, schema.")
     partitioning: Literal["file", "daily", "hourly"] = Field(
@@ -91,15 +98,18 @@ class RuleConfig(_Model):
 
     type: Literal["not_null", "unique", "accepted_values", "range", "regex", "row_count",
                   "null_ratio", "distinct_count", "entropy", "freshness", "schema",
-                  "pandera", "great_expectations"]
-    column: str | None = None
-    values: list[Any] | None = None
-    min: float | None = None
-    max: float | None = None
-    pattern: str | None = None
+                  "pandera", "great_expectations"] = Field(description="The rule.")
+    column: str | None = Field(None, description="The column the rule looks at.")
+    values: list[Any] | None = Field(None, description="accepted_values: the allowed values; "
+                                                       "schema: the expected columns.")
+    min: float | None = Field(None, description="Lower bound (range, row_count, "
+                                                "distinct_count, entropy).")
+    max: float | None = Field(None, description="Upper bound; null_ratio: the largest ratio; "
+                                                "freshness: the largest age in seconds.")
+    pattern: str | None = Field(None, description="regex: the pattern values fully match.")
     model: str | None = Field(None, description="pandera DataFrameModel import path.")
     suite: str | None = Field(None, description="Great Expectations suite file.")
-    blocking: bool = False
+    blocking: bool = Field(False, description="A failure stops downstream assets (ERROR).")
 
 
 class MaintenanceConfig(_Model):
@@ -114,22 +124,62 @@ class MaintenanceConfig(_Model):
 class LineageConfig(_Model):
     """OpenLineage transport."""
 
-    transport: Literal["file", "http", "console", "off"] = "file"
-    path: str = ".logflow/openlineage.jsonl"
-    url: str | None = None
-    namespace: str = "logflow"
+    transport: Literal["file", "http", "console", "off"] = Field(
+        "file", description="file (JSON lines), http, console or off.")
+    path: str = Field(".logflow/openlineage.jsonl",
+                      description="File transport: target, relative to the project.")
+    url: str | None = Field(None, description="HTTP transport: the endpoint.")
+    namespace: str = Field("logflow", description="OpenLineage job namespace.")
+
+
+class AssetSettings(_Model):
+    """Asset-spec overrides for every asset of the project (what ``translation`` is to dg's
+    Sling and dlt components). The key prefix is part of every key the sensors, checks and
+    maintenance assets refer to."""
+
+    key_prefix: str | list[str] = Field(
+        default_factory=list,
+        description="Prepended to every asset key (landing folders, tables, maintenance): "
+                    "'lake', 'lake/bronze' or [lake, bronze].")
+    group_name: str | None = Field(
+        None, description="One asset group for all of the project's assets; default: the "
+                          "table's namespace (and 'landing' for the landing folders).")
+    owners: list[str] = Field(default_factory=list,
+                              description="Asset owners: email addresses or team:NAME.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every asset.")
+    kinds: list[str] = Field(
+        default_factory=lambda: ["iceberg", "python"],
+        description="Kinds shown on the table and maintenance assets (landing folders: file).")
+
+    @property
+    def prefix(self) -> list[str]:
+        """The key prefix as path parts.
+
+        Example:
+            >>> AssetSettings(key_prefix="lake/bronze").prefix
+            ['lake', 'bronze']
+        """
+        parts = self.key_prefix.split("/") if isinstance(self.key_prefix, str) else self.key_prefix
+        return [p for p in parts if p]
 
 
 class ProjectConfig(_Model):
-    """The whole of ``logflow.yaml``."""
+    """The whole of ``logflow.yaml`` (and the attributes of ``LogflowComponent``)."""
 
     project: str = Field("logflow", description="Project name (OpenLineage namespace).")
-    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
-    sources: list[SourceConfig] = Field(default_factory=list)
-    checks: dict[str, list[RuleConfig]] = Field(default_factory=dict,
-                                                description="Rules per table name.")
-    maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
-    lineage: LineageConfig = Field(default_factory=LineageConfig)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings,
+                                     description="Iceberg catalog and warehouse.")
+    sources: list[SourceConfig] = Field(default_factory=list,
+                                        description="Landing locations, one table each.")
+    checks: dict[str, list[RuleConfig]] = Field(
+        default_factory=dict, description="Quality rules per table (namespace.table).")
+    maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig,
+                                           description="Compaction and snapshot expiry.")
+    lineage: LineageConfig = Field(default_factory=LineageConfig,
+                                   description="Where OpenLineage events go.")
+    assets: AssetSettings = Field(default_factory=AssetSettings,
+                                  description="Asset-spec overrides: key prefix, group, owners, "
+                                              "tags, kinds.")
     root: str = Field(".", description="Project folder (set from the config file's folder).")
 
     def rules_for(self, table: str) -> list[RuleConfig]:
@@ -163,20 +213,13 @@ def interpolate(value: Any, where: str = "") -> Any:
     return value
 
 
-def load_config(path: str | os.PathLike[str] = "logflow.yaml") -> ProjectConfig:
-    """Reads and validates ``logflow.yaml``.
-
-    Raises:
-        UsageError: Naming the file, the key path and what was expected.
-
-    Example:
-        >>> cfg = load_config("logflow.yaml")  # doctest: +SKIP
-    """
+def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], str]:
     file = Path(path)
     if not file.exists():
         raise UsageError(f"{file}: no such config file")
+    text = file.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as err:
         raise UsageError(f"{file}: not valid YAML: {err}") from None
     if not isinstance(raw, dict):
@@ -186,16 +229,88 @@ def load_config(path: str | os.PathLike[str] = "logflow.yaml") -> ProjectConfig:
     except UsageError as err:
         raise UsageError(f"{file}: {err}") from None
     raw.setdefault("root", str(file.resolve().parent))
-    return parse_config(raw, source=str(file))
+    return raw, text
 
 
-def parse_config(raw: dict[str, Any], source: str = "<config>") -> ProjectConfig:
-    """Validates a config mapping; errors name the key path."""
+def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Reads ``logflow.yaml`` into a mapping: ``${VAR}`` interpolated, ``root`` defaulting to
+    the file's folder. Not validated yet (see :func:`parse_config`).
+
+    Raises:
+        UsageError: For a missing file, bad YAML or an unset variable, naming the file.
+
+    Example:
+        >>> read_config("logflow.yaml")["sources"][0]["table"]  # doctest: +SKIP
+        'raw.orders_csv'
+    """
+    return _read(path)[0]
+
+
+def load_config(path: str | os.PathLike[str] = "logflow.yaml") -> ProjectConfig:
+    """Reads and validates ``logflow.yaml``.
+
+    Raises:
+        UsageError: Naming the file, the line, the key path and what was expected.
+
+    Example:
+        >>> cfg = load_config("logflow.yaml")  # doctest: +SKIP
+    """
+    raw, text = _read(path)
+    return parse_config(raw, source=str(Path(path)), text=text)
+
+
+def parse_config(raw: dict[str, Any], source: str = "<config>",
+                 text: str | None = None) -> ProjectConfig:
+    """Validates a config mapping; errors name the key path (and its line, given the YAML).
+
+    Raises:
+        UsageError: One line per problem: ``source[:line]: key.path: what was expected``.
+
+    Example:
+        >>> parse_config({"sources": [{"name": "o", "landing": "l", "table": "orders"}]})
+        Traceback (most recent call last):
+        ...
+        logflow_dagster.core.errors.exceptions.UsageError: <config>: sources.0.table: ...
+    """
     try:
         return ProjectConfig.model_validate(raw)
     except ValidationError as err:
-        lines = []
-        for e in err.errors():
-            loc = ".".join(str(p) for p in e["loc"])
-            lines.append(f"{source}: {loc}: {e['msg']}")
-        raise UsageError("\n".join(lines)) from None
+        raise UsageError("\n".join(located(source, text, e["loc"], e["msg"])
+                                    for e in err.errors())) from None
+
+
+def located(source: str, text: str | None, loc: Sequence[str | int], message: str) -> str:
+    r"""``source:line: key.path: message`` (the line where ``text``, the YAML, has the key).
+
+    Example:
+        >>> located("logflow.yaml", "a:\n  b: 1\n", ["a", "b"], "too small")
+        'logflow.yaml:2: a.b: too small'
+    """
+    line = yaml_line(text, loc) if text else None
+    where = ".".join(str(p) for p in loc)
+    return f"{source}:{line}: {where}: {message}" if line else f"{source}: {where}: {message}"
+
+
+def yaml_line(text: str, loc: Sequence[str | int]) -> int | None:
+    r"""The 1-based line of the deepest key of ``loc`` found in the YAML ``text``.
+
+    Example:
+        >>> yaml_line("sources:\n  - name: a\n    table: t\n", ["sources", 0, "table"])
+        3
+    """
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                continue  # pydantic's union tags ("function-after[...]") are not keys
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+    return line
