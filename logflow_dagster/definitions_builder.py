@@ -1,4 +1,8 @@
-"""``build_definitions``: everything Dagster needs, from one project config."""
+"""``build_definitions``: everything Dagster needs, from one project config.
+
+The one builder behind both ways in: ``definitions.py`` (``load_config("logflow.yaml")``) and
+the ``dg`` component (:class:`logflow_dagster.LogflowComponent`), so the two cannot drift.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from .assets.maintenance import (
     build_maintenance_schedule,
     build_maintenance_sensor,
 )
+from .assets.specs import validate_asset_settings
 from .config import ProjectConfig
 from .resources import (
     AuthResource,
@@ -23,7 +28,11 @@ from .sensors import build_landing_sensor
 
 
 def build_definitions(config: ProjectConfig) -> dg.Definitions:
-    """Assets, checks, sensors and resources for a project.
+    """Assets, checks, sensors, the maintenance job and schedule, and resources for a project.
+
+    Raises:
+        UsageError: For config Dagster refuses (an ``assets:`` owner or tag, a bad rule),
+            naming the key.
 
     Examples:
         .. code-block:: python
@@ -32,6 +41,7 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
 
             defs = build_definitions(load_config("logflow.yaml"))
     """
+    validate_asset_settings(config)
     catalog = config.catalog
     resource = IcebergCatalogResource(root=config.root, kind=catalog.kind, uri=catalog.uri,
                                       warehouse=catalog.warehouse, properties=catalog.properties)
@@ -41,7 +51,7 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
         sensors.append(build_maintenance_sensor(config=config))
         schedules.append(build_maintenance_schedule(config=config))
     return dg.Definitions(
-        assets=[*(landing_spec(s) for s in config.sources),
+        assets=[*(landing_spec(config, s) for s in config.sources),
                 *build_ingest_assets(config=config), *build_maintenance_assets(config=config)],
         sensors=sensors,
         schedules=schedules,

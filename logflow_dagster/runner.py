@@ -134,11 +134,13 @@ def _run_partition(job: tuple[str, str, str, str]) -> dict[str, Any]:
     os.environ["DAGSTER_HOME"] = str(dagster_home(Path(root)).resolve())
     import dagster as dg
 
+    from .assets.specs import table_key
     from .config import load_config
     from .definitions_builder import build_definitions
 
-    defs = build_definitions(load_config(Path(root) / "logflow.yaml"))
-    asset = defs.resolve_assets_def(dg.AssetKey(table.split(".")))
+    config = load_config(Path(root) / "logflow.yaml")
+    defs = build_definitions(config)
+    asset = defs.resolve_assets_def(table_key(config, table))
     outcome = {"success": False, "rows_written": 0, "rows_rejected": 0, "checks_passed": 0,
                "checks_failed": 0}
     with dg.DagsterInstance.get() as instance:

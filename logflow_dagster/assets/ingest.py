@@ -20,6 +20,7 @@ from ..core.quality.rules import rules_from_config
 from ..core.result import IngestResult
 from ..resources.catalog import IcebergCatalogResource
 from ..resources.lineage import OpenLineageResource
+from .specs import landing_key, spec_attributes, table_key
 
 ROW_ACCOUNTING = "row_accounting"
 
@@ -52,10 +53,6 @@ def files_of(config: ProjectConfig, source: SourceConfig, context: Any) -> list[
     lo, hi = window.start.timestamp() * 1e9, window.end.timestamp() * 1e9
     return [rel for rel in landing_files(config.root, source.landing)
             if lo <= os.stat(os.path.join(config.root, rel)).st_mtime_ns < hi]
-
-
-def _asset_key(source: SourceConfig) -> dg.AssetKey:
-    return dg.AssetKey(source.table.split("."))
 
 
 def _metadata_of(results: list[IngestResult]) -> dict[str, Any]:
@@ -107,20 +104,16 @@ def _metadata(result: IngestResult) -> dict[str, Any]:
     }
 
 
-def landing_key(source: SourceConfig) -> dg.AssetKey:
-    """The landing location as an (external) asset: the graph reads landing -> table."""
-    return dg.AssetKey(["landing", source.name])
-
-
-def landing_spec(source: SourceConfig) -> dg.AssetSpec:
+def landing_spec(config: ProjectConfig, source: SourceConfig) -> dg.AssetSpec:
     """The landing folder, shown upstream of its table (files arrive from outside Dagster)."""
-    return dg.AssetSpec(landing_key(source), group_name="landing", kinds={"file"},
+    return dg.AssetSpec(landing_key(config, source),
+                        **spec_attributes(config, group="landing", kinds={"file"}),
                         description=f"Files landing in {source.landing}",
                         metadata={"logflow/landing": source.landing})
 
 
 def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefinition:
-    key = _asset_key(source)
+    key = table_key(config, source.table)
     check = dg.AssetCheckSpec(ROW_ACCOUNTING, asset=key, blocking=True,
                               description="rows read = rows written + rows rejected")
     try:
@@ -130,11 +123,10 @@ def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefiniti
 
     @dg.asset(
         key=key,
-        deps=[landing_key(source)],
+        deps=[landing_key(config, source)],
         partitions_def=partitions_for(source),
         check_specs=[check, *rule_check_specs(rules, key)],
-        group_name=source.table.split(".")[0],
-        kinds={"iceberg", "python"},
+        **spec_attributes(config, group=source.table.split(".")[0]),
         description=f"Files landing in {source.landing} ingested into {source.table}.",
         metadata={"logflow/landing": source.landing},
     )

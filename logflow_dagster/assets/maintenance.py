@@ -11,11 +11,7 @@ import dagster as dg
 
 from ..config import ProjectConfig
 from ..resources.catalog import IcebergCatalogResource
-
-
-def _key(table: str) -> dg.AssetKey:
-    ns, name = table.rsplit(".", 1)
-    return dg.AssetKey([*ns.split("."), f"{name}_maintenance"])
+from .specs import maintenance_key, spec_attributes, table_key
 
 
 def _tables(config: ProjectConfig) -> list[str]:
@@ -47,8 +43,8 @@ def build_maintenance_assets(*, config: ProjectConfig) -> list[dg.AssetsDefiniti
 
 
 def _maintenance_asset(config: ProjectConfig, table_name: str) -> dg.AssetsDefinition:
-    @dg.asset(key=_key(table_name), deps=[dg.AssetKey(table_name.split("."))],
-              group_name=table_name.split(".")[0], kinds={"iceberg"},
+    @dg.asset(key=maintenance_key(config, table_name), deps=[table_key(config, table_name)],
+              **spec_attributes(config, group=table_name.split(".")[0]),
               description=f"Compacts small data files of {table_name} and expires old "
                           "snapshots (deleting the files only they referenced).")
     def _maintain(context: dg.AssetExecutionContext,
@@ -78,7 +74,7 @@ def _maintenance_asset(config: ProjectConfig, table_name: str) -> dg.AssetsDefin
 def build_maintenance_schedule(*, config: ProjectConfig) -> dg.ScheduleDefinition:
     """Runs every table's maintenance asset on ``maintenance.schedule`` (cron)."""
     job = dg.define_asset_job("logflow_maintenance",
-                              selection=[_key(t) for t in _tables(config)])
+                              selection=[maintenance_key(config, t) for t in _tables(config)])
     return dg.ScheduleDefinition(name="logflow_maintenance_schedule", job=job,
                                  cron_schedule=config.maintenance.schedule,
                                  default_status=dg.DefaultScheduleStatus.RUNNING)
@@ -89,7 +85,7 @@ def build_maintenance_sensor(*, config: ProjectConfig) -> dg.SensorDefinition:
     tables = _tables(config)
 
     @dg.sensor(name="logflow_maintenance_thresholds", minimum_interval_seconds=300,
-               asset_selection=[_key(t) for t in tables],
+               asset_selection=[maintenance_key(config, t) for t in tables],
                default_status=dg.DefaultSensorStatus.RUNNING,
                description="Compacts/expires a table with too many small files or snapshots.")
     def _thresholds(context: dg.SensorEvaluationContext,
@@ -108,7 +104,7 @@ def build_maintenance_sensor(*, config: ProjectConfig) -> dg.SensorDefinition:
             if (health["small_files"] >= config.maintenance.small_files
                     or health["snapshots"] > config.maintenance.max_snapshots):
                 snap = table.current_snapshot()
-                requests.append(dg.RunRequest(asset_selection=[_key(name)],
+                requests.append(dg.RunRequest(asset_selection=[maintenance_key(config, name)],
                                               run_key=f"{name}:{snap.snapshot_id if snap else 0}",
                                               tags={"logflow/reason": str(health)}))
         return dg.SensorResult(run_requests=requests)

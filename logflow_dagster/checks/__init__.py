@@ -5,7 +5,8 @@ from .rules import (
     rule_check_result,
     rule_check_results,
     rule_check_specs,
+    rule_problems,
 )
 
 __all__ = ["evaluate_ingested_file", "rule_check_result", "rule_check_results",
-           "rule_check_specs"]
+           "rule_check_specs", "rule_problems"]

@@ -15,6 +15,8 @@ from typing import Any
 
 import dagster as dg
 
+from ..config import ProjectConfig
+from ..core.errors import UsageError
 from ..core.quality.rules import Rule, RuleOutcome, evaluate_partition
 from ..core.source import Source
 from ..lakehouse import CatalogConfig, close_catalog, open_catalog
@@ -39,6 +41,25 @@ def rule_check_specs(rules: Iterable[Rule], asset_key: dg.AssetKey) -> list[dg.A
                               description=rule.description,
                               metadata={"logflow/rule": dg.MetadataValue.json(rule.to_dict())})
             for rule in rules]
+
+
+def rule_problems(config: ProjectConfig) -> list[tuple[list[str | int], str]]:
+    """The configured rules that cannot be built (a missing column, no bounds...), as
+    (key path, message) pairs: what would fail at definition time, said up front.
+
+    Example:
+        >>> rule_problems(ProjectConfig.model_validate(
+        ...     {"checks": {"raw.orders": [{"type": "range", "column": "amount"}]}}))
+        [(['checks', 'raw.orders', 0], "rule range: give 'min', 'max' or both")]
+    """
+    problems: list[tuple[list[str | int], str]] = []
+    for table, rules in config.checks.items():
+        for i, rule in enumerate(rules):
+            try:
+                Rule.from_config(rule, root=config.root)
+            except UsageError as err:
+                problems.append((["checks", table, i], str(err)))
+    return problems
 
 
 def rule_check_result(rule: Rule, outcome: RuleOutcome,

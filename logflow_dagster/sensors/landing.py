@@ -15,6 +15,7 @@ import dagster as dg
 import xxhash
 
 from ..assets.ingest import partitions_for, window_key
+from ..assets.specs import table_key
 from ..config import ProjectConfig, SourceConfig
 
 
@@ -115,7 +116,7 @@ def build_landing_sensor(*, config: ProjectConfig, source: SourceConfig,
                                            for s in config.sources])
     """
     partitions = partitions_for(source)
-    key = dg.AssetKey(source.table.split("."))
+    key = table_key(config, source.table)
 
     @dg.sensor(name=f"{source.name}_landing", asset_selection=[key],
                minimum_interval_seconds=minimum_interval_seconds,
