@@ -26,9 +26,11 @@ _LAZY = {
     "build_definitions": "logflow_dagster.definitions_builder",
     "load_config": "logflow_dagster.config",
     "ProjectConfig": "logflow_dagster.config",
+    "LogflowComponent": "logflow_dagster.component",
 }
 
 if TYPE_CHECKING:
+    from .component import LogflowComponent
     from .config import ProjectConfig, load_config
     from .core.convert import convert
     from .core.errors import DataError, ErrorPolicy, LogflowError, UsageError
@@ -44,10 +46,16 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(module), name)
 
 
+def __dir__() -> list[str]:
+    # dg lists a registry module's components from dir(): the lazy names must show there
+    return sorted({*globals(), *__all__})
+
+
 __all__ = [
     "DataError",
     "ErrorPolicy",
     "IngestResult",
+    "LogflowComponent",
     "LogflowError",
     "ProjectConfig",
     "UsageError",

@@ -1,8 +1,11 @@
-"""``logflow init``: a ready Dagster project folder (config, definitions, landing, .logflow)."""
+"""``logflow init``: a ready Dagster project folder (config, definitions, landing, .logflow);
+and the starter config ``dg scaffold defs logflow_dagster.LogflowComponent NAME`` writes."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 LOGFLOW_YAML = """\
 # logflow project: files landing in these folders become Iceberg tables (see README).
@@ -40,6 +43,27 @@ defs = build_definitions(load_config(Path(__file__).parent / "logflow.yaml"))
 WORKSPACE_YAML = "load_from:\n  - python_file: definitions.py\n"
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
+GITIGNORE = "# the embedded Iceberg catalog, warehouse and lineage log\n.logflow/\n"
+
+
+def starter_config(name: str) -> dict[str, Any]:
+    """A one-source config: files landing in ``landing/`` become the table ``raw.<name>``,
+    with a row-count check; paths are relative to the folder holding the config.
+
+    Example:
+        >>> starter_config("web-events")["sources"][0]["table"]
+        'raw.web_events'
+    """
+    name = re.sub(r"\W", "_", name).strip("_").lower() or "events"
+    table = f"raw.{name}"
+    return {
+        "project": name,
+        "sources": [{"name": name, "landing": "landing", "table": table,
+                     "error_policy": "quarantine"}],
+        "checks": {table: [{"type": "row_count", "min": 1}]},
+        "lineage": {"transport": "file", "path": ".logflow/openlineage.jsonl"},
+    }
 
 
 def dagster_home(root: Path) -> Path:
