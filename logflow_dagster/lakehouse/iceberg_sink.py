@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from ..core.errors import DataError
 from ..core.schema.align import conform_batch
+from ..core.sinks.encoding import dictionary_columns
 from .partitioning import PartitionField, split_by_partition
 from .schema_policy import SchemaPolicy, apply_schema_policy, iceberg_ready
 from .storage import ObjectStorage
@@ -127,7 +128,7 @@ class IcebergSink:
             return
         for label, values, part in split_by_partition(table, self._spec_fields,
                                                       self._table.schema()):
-            self._writer(segment, label, values, part.schema).writer.write_table(part)
+            self._writer(segment, label, values, part).writer.write_table(part)
         self.rows_written += batch.num_rows
 
     def _with_lineage(self, table: pa.Table) -> pa.Table:
@@ -180,7 +181,7 @@ class IcebergSink:
         return out
 
     def _writer(self, segment: int, label: str, values: tuple[object, ...],
-                schema: pa.Schema) -> _Open:
+                first: pa.Table) -> _Open:
         key = (segment, label)
         handle = self._open.get(key)
         if handle is not None:
@@ -196,7 +197,8 @@ class IcebergSink:
         uri = f"{folder}/{self._token}-{segment:03d}-{self._n:05d}.parquet"
         assert self._storage is not None
         stream = self._storage.open_output(uri)
-        writer = pq.ParquetWriter(stream, schema, compression="zstd")
+        writer = pq.ParquetWriter(stream, first.schema, compression="zstd",
+                                  use_dictionary=dictionary_columns(first))
         handle = _Open(uri, segment, writer, stream, values)
         self._open[key] = handle
         return handle

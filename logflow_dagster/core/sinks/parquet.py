@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from ..errors import UsageError
 from ..schema.align import conform_batch
+from .encoding import dictionary_columns
 
 COMPRESSIONS = ("zstd", "snappy", "gzip", "lz4", "none")
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
@@ -93,7 +94,7 @@ class ParquetSink:
             self._close_segments_before(segment)
             self._schemas[segment] = batch.schema
         for part, data in self._partitions(batch):
-            writer = self._writer(segment, part, data.schema).writer
+            writer = self._writer(segment, part, data).writer
             if isinstance(data, pa.Table):
                 writer.write_table(data, row_group_size=self.options.row_group_size)
             else:
@@ -123,7 +124,7 @@ class ParquetSink:
             part = "/".join(f"{quote(c, safe='')}={_hive_value(key[c])}" for c in cols)
             yield part, batch.filter(mask).select(data_cols)
 
-    def _writer(self, segment: int, part: str, schema: pa.Schema) -> _File:
+    def _writer(self, segment: int, part: str, data: pa.RecordBatch | pa.Table) -> _File:
         handle = self._open.get((segment, part))
         if handle is None:
             if self.single:
@@ -132,16 +133,18 @@ class ParquetSink:
                 folder = os.path.join(self.dst, part) if part else self.dst
                 os.makedirs(folder, exist_ok=True)
                 path = os.path.join(folder, f"part-{self._token}-{segment:03d}.parquet")
-            handle = _File(path, segment, self._new_writer(path, schema))
+            handle = _File(path, segment, self._new_writer(path, data.schema,
+                                                           dictionary_columns(data)))
             self._open[(segment, part)] = handle
         return handle
 
-    def _new_writer(self, path: str, schema: pa.Schema) -> pq.ParquetWriter:
+    def _new_writer(self, path: str, schema: pa.Schema,
+                    dictionary: bool | list[str] = True) -> pq.ParquetWriter:
         opts = self.options
         return pq.ParquetWriter(
             path, schema,
             compression=None if opts.compression == "none" else opts.compression,
-            use_dictionary=opts.dictionary,
+            use_dictionary=dictionary if opts.dictionary else False,
             write_statistics=True,
         )
 
