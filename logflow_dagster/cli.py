@@ -250,4 +250,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m logflow_dagster.cli`: run the importable module's app, the one that
+    # cli_lakehouse adds its commands to (this file's own copy, __main__, has only these)
+    from logflow_dagster.cli import main as _main
+
+    _main()

@@ -78,3 +78,10 @@ def test_plain_summary_line(dirty_csv: Path, tmp_path: Path) -> None:
                    "--error-policy", "permissive")
     assert proc.returncode == 0
     assert "201 read, 200 written, 1 rejected" in proc.stdout
+
+
+def test_module_entry_point_has_every_command() -> None:
+    out = logflow("--help")
+    assert out.returncode == 0
+    for command in ("convert", "ingest", "tables", "compact", "expire", "orphans", "run"):
+        assert command in out.stdout
