@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +96,18 @@ def ingest(
     own_catalog = catalog is None or isinstance(catalog, CatalogConfig)
     if catalog is None:
         catalog = CatalogConfig.embedded(project_dir).with_env_overrides()
-    cat = open_catalog(catalog) if isinstance(catalog, CatalogConfig) else catalog
+    source = Source.open_path(src)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logflow-hash") as pool:
+        # hashing reads the whole file (GIL released) while the catalog's imports run
+        hashing = pool.submit(content_hash, source)
+        cat = open_catalog(catalog) if isinstance(catalog, CatalogConfig) else catalog
+        try:
+            digest = hashing.result()
+        except BaseException:
+            if own_catalog:
+                close_catalog(cat)
+            raise
     try:
-        source = Source.open_path(src)
-        digest = content_hash(source)
         ensure_namespace(cat, table.rsplit(".", 1)[0])
         previous = _previous(cat, table, source.uri)
         if previous and previous["hash"] == digest and not force:
