@@ -93,8 +93,29 @@ class SourceConfig(_Model):
         return self.table.rsplit(".", 1)[1]
 
 
+def _rule_requirements(schema: dict[str, Any]) -> None:
+    """Adds to the rule's JSON schema which settings each rule type needs, from the engine's
+    own table, so that ``dg check yaml`` names a rule's missing key and its line."""
+    from .core.quality.rules import BOUNDED, NEEDS, RULE_TYPES
+
+    conditions = []
+    for rule_type in RULE_TYPES:
+        keys = sorted(k for k, types in NEEDS.items() if rule_type in types)
+        then: dict[str, Any] = {"required": keys,
+                                "properties": {k: {"not": {"type": "null"}} for k in keys}}
+        if rule_type in BOUNDED:  # no min: then a max ("'max' is a required property")
+            then["if"] = {"not": {"required": ["min"]}}
+            then["then"] = {"required": ["max"]}
+        if keys or rule_type in BOUNDED:
+            conditions.append({"if": {"properties": {"type": {"const": rule_type}},
+                                      "required": ["type"]}, "then": then})
+    schema["allOf"] = conditions
+
+
 class RuleConfig(_Model):
     """One quality rule on a table (evaluated as a Dagster asset check)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_rule_requirements)
 
     type: Literal["not_null", "unique", "accepted_values", "range", "regex", "row_count",
                   "null_ratio", "distinct_count", "entropy", "freshness", "schema",
@@ -132,6 +153,9 @@ class LineageConfig(_Model):
     namespace: str = Field("logflow", description="OpenLineage job namespace.")
 
 
+_OWNER = r"^(team:.+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,7})$"  # Dagster's own test
+
+
 class AssetSettings(_Model):
     """Asset-spec overrides for every asset of the project (what ``translation`` is to dg's
     Sling and dlt components). The key prefix is part of every key the sensors, checks and
@@ -145,7 +169,9 @@ class AssetSettings(_Model):
         None, description="One asset group for all of the project's assets; default: the "
                           "table's namespace (and 'landing' for the landing folders).")
     owners: list[str] = Field(default_factory=list,
-                              description="Asset owners: email addresses or team:NAME.")
+                              description="Asset owners: email addresses or team:NAME.",
+                              json_schema_extra={"items": {"type": "string",
+                                                           "pattern": _OWNER}})
     tags: dict[str, str] = Field(default_factory=dict, description="Tags on every asset.")
     kinds: list[str] = Field(
         default_factory=lambda: ["iceberg", "python"],

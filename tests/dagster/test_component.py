@@ -235,14 +235,24 @@ def test_broken_attributes_are_named_with_their_line(tmp_path: Path) -> None:
         assert f"defs.yaml:{line}" in out, out
         assert "attributes.sources.0.error_policy" in out and "'sometimes'" in out, out
 
-    # values the schema allows but the builder refuses: named at load time, with the line
+    # what each rule type needs and Dagster's owner format are in the schema too
     defs_yaml.write_text(good.replace("min: 1", "column: amount").replace(
         "type: row_count", "type: range") + "  assets:\n    owners: [bob]\n")
-    out = _fails(project, "dg", "check", "defs")
     rule, owner = _line_of(defs_yaml, "type: range"), _line_of(defs_yaml, "owners:")
-    assert (f"defs.yaml:{rule}: attributes.checks.raw.events.0: rule range: give 'min', "
-            "'max' or both") in out, out
-    assert f"defs.yaml:{owner}: attributes.assets.owners.0: Invalid owner 'bob'" in out, out
+    for command in (("dg", "check", "yaml"), ("dg", "check", "defs")):
+        out = _fails(project, *command)
+        assert (f"defs.yaml:{rule} - logflow_dagster.LogflowComponent "
+                "attributes.checks.raw.events.0 'max' is a required property") in out, out
+        assert f"defs.yaml:{owner} - " in out and "attributes.assets.owners.0 'bob'" in out, out
+
+    # values the schema allows but the builder refuses: named at load time, with the line
+    defs_yaml.write_text(good.replace("min: 1", "column: amount").replace(
+        "type: row_count", "type: schema").replace("column: amount", "values: ['id:nosuchtype']")
+        + "  assets:\n    tags: {'bad tag': x}\n")
+    out = _fails(project, "dg", "check", "defs")
+    rule, tags = _line_of(defs_yaml, "type: schema"), _line_of(defs_yaml, "tags:")
+    assert f"defs.yaml:{rule}: attributes.checks.raw.events.0: " in out, out
+    assert f"defs.yaml:{tags}: attributes.assets.tags: " in out, out
 
     # a bad key in the config_file: the file, its line and the key
     logflow_yaml = defs_yaml.with_name("logflow.yaml")

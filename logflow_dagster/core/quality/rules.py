@@ -40,10 +40,12 @@ SAMPLE_SIZE = 5
 ROW_RULES = ("not_null", "unique", "accepted_values", "range", "regex")
 RULE_TYPES = (*ROW_RULES, "row_count", "null_ratio", "distinct_count", "entropy", "freshness",
               "schema", "pandera", "great_expectations")
-_NEEDS = {"column": {*ROW_RULES, "null_ratio", "distinct_count", "entropy", "freshness"},
-          "values": {"accepted_values", "schema"}, "pattern": {"regex"}, "model": {"pandera"},
-          "suite": {"great_expectations"}, "max": {"null_ratio", "freshness"}}
-_BOUNDED = {"range", "row_count", "distinct_count", "entropy"}
+#: The settings each rule type needs (key -> rule types); the config's JSON schema says the same.
+NEEDS = {"column": {*ROW_RULES, "null_ratio", "distinct_count", "entropy", "freshness"},
+         "values": {"accepted_values", "schema"}, "pattern": {"regex"}, "model": {"pandera"},
+         "suite": {"great_expectations"}, "max": {"null_ratio", "freshness"}}
+#: Rule types that need at least one of ``min`` and ``max``.
+BOUNDED = {"range", "row_count", "distinct_count", "entropy"}
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,10 @@ class Rule:
     def __post_init__(self) -> None:
         if self.type not in RULE_TYPES:
             raise UsageError(f"unknown rule type {self.type!r}; use one of {RULE_TYPES}")
-        for key, types in _NEEDS.items():
+        for key, types in NEEDS.items():
             if self.type in types and getattr(self, key) in (None, "", ()):
                 raise UsageError(f"rule {self.type}: '{key}' is required")
-        if self.type in _BOUNDED and self.min is None and self.max is None:
+        if self.type in BOUNDED and self.min is None and self.max is None:
             raise UsageError(f"rule {self.type}: give 'min', 'max' or both")
         for spec in self.values or () if self.type == "schema" else ():
             if ":" in str(spec):
