@@ -1,4 +1,4 @@
-"""The lakehouse commands of ``logflow``: ingest, tables, compact, expire, orphans.
+"""The lakehouse commands of ``logflow``: ingest, tables, read, compact, expire, orphans.
 
 Registered on the main app by :mod:`logflow_dagster.cli`; heavy libraries (pyiceberg, duckdb)
 are imported inside each command only.
@@ -175,6 +175,40 @@ def tables(
                    f"{t['snapshots']} snapshots, {spec}")
         for col in t["schema"]:
             typer.echo(f"    {col['name']}: {col['type']}")
+
+
+@app.command()
+def read(
+    table: Annotated[str, typer.Argument(help="namespace.table")],
+    snapshot_id: Annotated[int | None, typer.Option(help="Read this snapshot.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="Read the snapshot current at this zoned time, e.g. 2026-12-01T08:00:00Z.")] = None,
+    where: Annotated[str | None, typer.Option(help="Row filter, e.g. \"region = 'EU'\".")] = None,
+    columns: Annotated[str | None, typer.Option(help="Comma-separated columns.")] = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="At most this many rows.")] = None,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Write to FILE (.parquet, .csv or .jsonl), not stdout.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON Lines on stdout.")] = False,
+    project: ProjectOpt = ".",
+    catalog_uri: CatalogOpt = None,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Read a table as of now, a snapshot id or a time (CSV on stdout by default)."""
+    try:
+        from .lakehouse.read import read_table
+        from .lakehouse.table_export import parse_zoned_time, write_rows
+
+        reader = read_table(
+            _load(project, catalog_uri, warehouse, table), snapshot_id=snapshot_id,
+            as_of=parse_zoned_time(as_of) if as_of else None, row_filter=where, limit=limit,
+            columns=tuple(c.strip() for c in columns.split(",")) if columns else ("*",))
+        rows = write_rows(reader, output, fmt="jsonl" if json_out else None)
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err, debug)
+        return
+    if output:
+        typer.echo(f"{table}: {rows:,} rows -> {output}", err=True)
 
 
 @app.command()

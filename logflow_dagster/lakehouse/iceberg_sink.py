@@ -108,6 +108,7 @@ class IcebergSink:
         self._token = uuid.uuid4().hex[:12]
         self._partitions: dict[str, tuple[object, ...]] = {}
         self._ingested_at = datetime.now(UTC)
+        self._lineage: tuple[pa.Array, pa.Array, pa.Array] | None = None
         self._n = 0
 
     # -- writing ---------------------------------------------------------------------------
@@ -135,10 +136,13 @@ class IcebergSink:
         if not self.lineage:
             return table
         n = table.num_rows
-        table = table.append_column(SOURCE_URI, pa.repeat(pa.scalar(self.source_uri), n))
-        table = table.append_column(SOURCE_HASH, pa.repeat(pa.scalar(self.source_hash), n))
-        ts = pa.scalar(self._ingested_at, pa.timestamp("us", tz="UTC"))
-        return table.append_column(INGESTED_AT, pa.repeat(ts, n))
+        if self._lineage is None or len(self._lineage[0]) < n:  # built once, sliced per batch
+            ts = pa.scalar(self._ingested_at, pa.timestamp("us", tz="UTC"))
+            self._lineage = (pa.repeat(pa.scalar(self.source_uri), n),
+                             pa.repeat(pa.scalar(self.source_hash), n), pa.repeat(ts, n))
+        for name, values in zip(LINEAGE_COLUMNS, self._lineage, strict=True):
+            table = table.append_column(name, values.slice(0, n))
+        return table
 
     def _open_table(self, schema: pa.Schema) -> None:
         from pyiceberg.exceptions import NoSuchTableError
