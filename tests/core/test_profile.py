@@ -69,3 +69,28 @@ def test_schema_cache_remembers_widened_types(tmp_path: Path) -> None:
     assert "column types from the schema cache" in second.detection["notes"]
     assert first.columns == second.columns and first.checksum == second.checksum
     assert {c["name"]: c["type"] for c in second.columns}["b"] == "double"
+
+
+def test_distinct_estimates_of_numbers_and_times_across_parts() -> None:
+    rng = np.random.default_rng(11)
+    n = 120_000
+    amounts = np.round(rng.uniform(0, 5_000, n), 2)  # ~ 100k distinct doubles
+    stamps = (np.int64(1_700_000_000_000_000) + rng.integers(0, 10**9, n)).astype("datetime64[us]")
+    table = pa.table({"amount": amounts, "ts": pa.array(stamps, pa.timestamp("us", tz="UTC")),
+                      "small": rng.integers(0, 300, n)})
+    whole, left, right = Profiler(), Profiler(), Profiler()
+    for batch in table.to_batches(max_chunksize=7_000):
+        whole.update(batch)
+    for batch in table.slice(0, 10_000).to_batches(max_chunksize=7_000):
+        left.update(batch)  # still counted exactly: merging must switch it to the sketch
+    for batch in table.slice(10_000).to_batches(max_chunksize=7_000):
+        right.update(batch)
+    left.merge(right)
+    for prof in (whole, left):
+        cols = {c["name"]: c for c in prof.to_dict()["columns"]}
+        for name in ("amount", "ts"):
+            exact = len(set(table.column(name).to_pylist()))
+            assert abs(cols[name]["distinct"] - exact) / exact < 0.03, (name, cols[name])
+            assert not cols[name]["distinct_exact"]
+        assert cols["small"]["distinct"] == 300 and cols["small"]["distinct_exact"]
+        assert cols["amount"]["max"] == float(amounts.max())
