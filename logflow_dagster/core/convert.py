@@ -243,7 +243,7 @@ class _Run:
     def consume(self, decoder: Any, sink: Sink) -> None:
         """Decodes (one thread), writes (this thread) and profiles (another) in step."""
         with Background() as profiling:
-            for step in prefetch(decoder.batches(), depth=4):
+            for step in prefetch(decoder.batches()):
                 if step.errors:
                     self._reject(step.errors)
                 batch = step.batch
