@@ -4,11 +4,12 @@ Each decoded block allocates and frees tens of megabytes (input bytes, Arrow arr
 temporaries). Allocators that hand freed pages back to the kernel at once make every block pay
 for fresh page faults; on the 2-core dev box that was most of the pipeline's kernel time:
 
-* pyarrow's default pool here is mimalloc; decoding a 170 MB CSV spent 0.85 s in the kernel
-  with it against 0.27 s with jemalloc, whose pages are reused across blocks;
+* pyarrow's default pool here is mimalloc; converting the 5M-row benchmark CSV spent 0.86-1.05 s
+  in the kernel with it against 0.70-0.76 s with jemalloc (and a decode that keeps its batches
+  in memory 2.5 s against 0.6 s);
 * glibc's malloc (bytes objects, numpy) maps each block-sized buffer anew and trims the heap
   as soon as it shrinks; raising its mmap and trim thresholds keeps those pages for the next
-  block (kernel time of a 5M-row conversion 1.1-1.6 s -> 0.8-0.9 s).
+  block.
 
 :func:`tune_allocators` applies both once per process, unless the user set Arrow's
 ``ARROW_DEFAULT_MEMORY_POOL`` or glibc's ``MALLOC_*`` variables, which then win.
