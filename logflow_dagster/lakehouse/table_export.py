@@ -74,24 +74,21 @@ def write_rows(reader: pa.RecordBatchReader, path: str | None, fmt: str | None =
 
 
 def _text(reader: pa.RecordBatchReader, fmt: str, out: IO[bytes]) -> int:
-    """CSV (one header) or JSON Lines, encoded as UTF-8, one batch at a time."""
-    first = [True]
-
-    def put(batch: pa.RecordBatch) -> None:
+    """CSV (one header, even without rows) or JSON Lines, as UTF-8, one batch at a time."""
+    rows = 0
+    if fmt == "csv":
+        head = pa.BufferOutputStream()
+        pacsv.write_csv(reader.schema.empty_table(), head)
+        out.write(head.getvalue().to_pybytes())
+    for batch in reader:
         if fmt == "jsonl":
             out.write("".join(json.dumps({k: jsonable(v) for k, v in row.items()}) + "\n"
                               for row in batch.to_pylist()).encode("utf-8"))
         else:
             buf = pa.BufferOutputStream()
-            pacsv.write_csv(batch, buf, pacsv.WriteOptions(include_header=first[0]))
+            pacsv.write_csv(batch, buf, pacsv.WriteOptions(include_header=False))
             out.write(buf.getvalue().to_pybytes())
-        first[0] = False
-
-    rows = _each(reader, put)
-    if first[0] and fmt == "csv":  # no rows: still the header
-        buf = pa.BufferOutputStream()
-        pacsv.write_csv(reader.schema.empty_table(), buf)
-        out.write(buf.getvalue().to_pybytes())
+        rows += batch.num_rows
     out.flush()
     return rows
 
