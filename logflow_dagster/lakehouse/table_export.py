@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from typing import IO, Any
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -64,8 +64,12 @@ def write_rows(reader: pa.RecordBatchReader, path: str | None, fmt: str | None =
     if fmt == "parquet":
         if path is None:
             raise UsageError("Parquet needs a file: give --output NAME.parquet")
+        rows = 0
         with pq.ParquetWriter(path, reader.schema, compression="zstd") as writer:
-            return _each(reader, writer.write_batch)
+            for batch in reader:
+                writer.write_batch(batch)
+                rows += batch.num_rows
+        return rows
     if path is None:
         sys.stdout.flush()
         return _text(reader, fmt, sys.stdout.buffer)
@@ -92,10 +96,3 @@ def _text(reader: pa.RecordBatchReader, fmt: str, out: IO[bytes]) -> int:
     out.flush()
     return rows
 
-
-def _each(reader: pa.RecordBatchReader, write: Any) -> int:
-    rows = 0
-    for batch in reader:
-        write(batch)
-        rows += batch.num_rows
-    return rows

@@ -15,7 +15,7 @@ _SLICE = 1 << 18
 _SMALL = 1 << 16  # below this bytes.count is as fast and allocates nothing
 
 
-def count_byte(data: bytes | memoryview, value: int, start: int = 0, end: int | None = None) -> int:
+def count_byte(data: bytes, value: int, start: int = 0, end: int | None = None) -> int:
     """The number of bytes equal to ``value`` in ``data[start:end]``.
 
     Example:
@@ -24,8 +24,7 @@ def count_byte(data: bytes | memoryview, value: int, start: int = 0, end: int | 
     """
     stop = len(data) if end is None else min(end, len(data))
     if stop - start <= _SMALL:
-        return bytes(data[start:stop]).count(bytes((value,))) if isinstance(
-            data, memoryview) else data.count(bytes((value,)), start, stop)
+        return data.count(bytes((value,)), start, stop)
     view = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start)
     mask = np.empty(_SLICE, dtype=bool)
     total = 0

@@ -62,7 +62,6 @@ class ColumnProfile:
     hll: HyperLogLog = field(default_factory=HyperLogLog, repr=False)
     counts: ValueCounts | None = field(default_factory=lambda: ValueCounts(ENTROPY_CAP),
                                        repr=False)
-    arrow_type: pa.DataType | None = field(default=None, repr=False)
 
     @property
     def distinct(self) -> int:
@@ -157,8 +156,7 @@ class Profiler:
             return
         for name, column in zip(batch.column_names, batch.columns, strict=True):
             if name not in self.columns:
-                self.columns[name] = ColumnProfile(name, type_label(column.type),
-                                                   arrow_type=column.type)
+                self.columns[name] = ColumnProfile(name, type_label(column.type))
         self.rows += batch.num_rows
         for name, column in zip(batch.column_names, batch.columns, strict=True):
             self._update_column(self.columns[name], column)
