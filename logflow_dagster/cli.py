@@ -242,9 +242,19 @@ def demo(
         _fail(err, debug)
 
 
+#: Commands whose whole run stays in Arrow: pandas is kept out of their process (see
+#: :mod:`logflow_dagster.startup`; 0.2-0.3 s less start-up for each).
+_ARROW_ONLY_COMMANDS = frozenset({"convert", "ingest"})
+
+
 def main() -> None:
     """Console-script entry point."""
     from . import cli_lakehouse  # noqa: F401  (registers its commands; imports nothing heavy)
+
+    if len(sys.argv) > 1 and sys.argv[1] in _ARROW_ONLY_COMMANDS:
+        from .startup import keep_pandas_out
+
+        keep_pandas_out()
 
     app()
 
