@@ -7,8 +7,13 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from logflow_dagster.core.convert import convert
+from logflow_dagster.core.decoders import DecodeOptions, get_decoder
+from logflow_dagster.core.decoders import jsonl as jsonl_module
+from logflow_dagster.core.detect import detect
+from logflow_dagster.core.source import Source
 
 
 def test_jsonl_written_by_pandas_matches_duckdb(tmp_path: Path, duck: duckdb.DuckDBPyConnection) -> None:
@@ -66,3 +71,39 @@ def test_json_object_wrapping_records(tmp_path: Path) -> None:
     src.write_text(json.dumps({"meta": {"v": 1}, "data": [{"a": 1}, {"a": 2}]}))
     r = convert(src, tmp_path / "w.parquet")
     assert r.rows_written == 2
+
+
+def _decode_jsonl(path: Path, block_size: int) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+    source = Source.open_path(path)
+    decoder = get_decoder("jsonl")(source, detect(source), DecodeOptions(block_size=block_size))
+    batches, errors = [], []
+    for step in decoder.batches():
+        if step.batch is not None and step.batch.num_rows:
+            batches.append(step.batch)
+        errors.extend((e.line, e.raw) for e in step.errors)
+    return pa.Table.from_batches(batches).combine_chunks(), errors
+
+
+def test_zoned_times_parsed_while_reading_equal_the_text_path(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    spellings = ["2024-03-01T10:15:30.123+01:00", "2024-03-01 10:15:30Z", "2024-03-01T10:15:30",
+                 "2024-03-01", "2024-03-01T10:15:30+0100", "2024-03-01T10:15:30+01",
+                 "2024-03-01T10:15:30-05:30", None, "2024-13-45T99:00:00", "abc", 17]
+    lines = [json.dumps({"id": i, "ts": f"2024-02-01T10:{i % 60:02d}:00+02:00"}) for i in range(300)]
+    lines += [json.dumps({"id": 300 + i, "ts": v}) for i, v in enumerate(spellings * 20)]
+    src = tmp_path / "t.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    typed, typed_errors = _decode_jsonl(src, block_size=2048)
+    monkeypatch.setattr(jsonl_module, "_parse_typed", lambda raw, typer: None)
+    text, text_errors = _decode_jsonl(src, block_size=2048)
+    assert typed.schema.field("ts").type == pa.timestamp("us", tz="UTC")
+    assert typed.equals(text)
+    assert typed_errors == text_errors and len(typed_errors) == 3 * 20
+    assert {line for line, _ in typed_errors} == {
+        301 + i for i, v in enumerate(spellings * 20)
+        if v in ("2024-13-45T99:00:00", "abc", 17)}
+    ts = dict(zip(typed.column("id").to_pylist(), typed.column("ts").to_pylist(), strict=True))
+    assert [ts[300 + i].isoformat() if ts[300 + i] else None for i in range(8)] == [
+        "2024-03-01T09:15:30.123000+00:00", "2024-03-01T10:15:30+00:00",
+        "2024-03-01T10:15:30+00:00", "2024-03-01T00:00:00+00:00", "2024-03-01T09:15:30+00:00",
+        "2024-03-01T09:15:30+00:00", "2024-03-01T15:45:30+00:00", None]

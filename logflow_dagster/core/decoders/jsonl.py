@@ -68,19 +68,24 @@ class JsonLinesDecoder(Decoder):
 
     def _parse_fast(self, block: TextBlock) -> pa.Table | None:
         """pyarrow's parse of a clean block (None when it refuses the block); the columns
-        known so far keep their types, new fields are inferred."""
+        known so far keep their types, new fields are inferred (times as text: see
+        :func:`_times_as_text`)."""
         data = block.data
-        parse = pajson.ParseOptions(explicit_schema=self.schema, newlines_in_values=False,
-                                    unexpected_field_behavior="infer")
-        try:
-            table = pajson.read_json(pa.BufferReader(data), parse_options=parse,
-                                     read_options=pajson.ReadOptions(block_size=4 << 20,
-                                                                     use_threads=False))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            return None
-        if table.num_rows != _count_lines(data):  # blank lines: keep exact mapping simple
-            return None
-        return table
+        raw = self.schema
+        typed = _parse_typed(raw, self.typer)
+        for schema in (typed, raw) if typed is not None else (raw,):
+            table = _read_block(data, schema)
+            if table is None:
+                continue
+            text = _times_as_text(table.schema, schema)
+            if text is not None:
+                table = _read_block(data, text)
+                if table is None:
+                    continue
+            if table.num_rows != _count_lines(data):  # blank lines: keep exact mapping simple
+                return None
+            return table
+        return None
 
     def _parse_slow(self, data: bytes, line: int, offset: int) -> Iterator[DecodedBatch]:
         records: list[object] = []
@@ -136,6 +141,50 @@ class JsonLinesDecoder(Decoder):
                                     line=line + row, raw=raw.rstrip("\r"),
                                     byte_offset=offset + s, column=f.column, value=value))
         return _dedupe(sorted(out, key=lambda e: e.line or 0))
+
+
+def _read_block(data: bytes, schema: pa.Schema | None) -> pa.Table | None:
+    """pyarrow's single-threaded JSON parse of one block, or None when it refuses it."""
+    parse = pajson.ParseOptions(explicit_schema=schema, newlines_in_values=False,
+                                unexpected_field_behavior="infer")
+    try:
+        return pajson.read_json(pa.BufferReader(data), parse_options=parse,
+                                read_options=pajson.ReadOptions(block_size=4 << 20,
+                                                                use_threads=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError):
+        return None
+
+
+def _times_as_text(got: pa.Schema, explicit: pa.Schema | None) -> pa.Schema | None:
+    """The schema to parse a block again with when pyarrow inferred a timestamp for a new
+    field (None otherwise): those fields as text, so :class:`TextTyper` types them as it
+    types CSV text. pyarrow reads ISO strings with an offset as naive ``timestamp[s]`` in
+    UTC, only when no value has a fraction of a second, and refuses later spellings that
+    the typer takes (``+0100``, dates)."""
+    known = set(explicit.names) if explicit is not None else set()
+    if not any(pa.types.is_timestamp(f.type) and f.name not in known for f in got):
+        return None
+    return pa.schema([pa.field(f.name, pa.string()) if pa.types.is_timestamp(f.type)
+                      and f.name not in known else f for f in got])
+
+
+def _parse_typed(raw: pa.Schema | None, typer: TextTyper) -> pa.Schema | None:
+    """``raw`` (the block schema as JSON has it) with the text columns planned as
+    ``timestamptz`` typed, so pyarrow parses those values while reading (no string array,
+    no cast afterwards); None when no column is. pyarrow's JSON reader reads a naive time or
+    a date in a zoned column as UTC midnight/time, as :class:`TextTyper` does; for the naive
+    ``timestamp`` and ``date`` kinds it differs (it accepts zoned values; it refuses ISO
+    dates), so those stay text and are cast after. A block it refuses is parsed again with
+    ``raw`` and typed value by value."""
+    if raw is None:
+        return None
+    fields, changed = [], False
+    for f in raw:
+        plan = typer.plans.get(f.name)
+        if plan is not None and plan.kind == "timestamptz" and pa.types.is_string(f.type):
+            f, changed = pa.field(f.name, plan.type), True
+        fields.append(f)
+    return pa.schema(fields) if changed else None
 
 
 def _count_lines(data: bytes) -> int:

@@ -28,7 +28,9 @@ class TextBlock:
 
 
 #: Finds the end of the last whole record in ``data`` (index just past its terminator),
-#: or -1 when ``data`` holds no complete record. ``final`` is True at EOF.
+#: or -1 when ``data`` holds no complete record. ``final`` is True at EOF. It must be able to
+#: tell a record end from ``data`` alone (true where a newline always ends a record): the
+#: reader looks in each new chunk before joining it to the bytes left over.
 BoundaryFinder = Callable[[bytes, bool], int]
 
 
@@ -70,13 +72,19 @@ def iter_text_blocks(
     line = 1
     offset = 0
     for block in utf8_blocks(source, detection, block_size):
-        buf = pending + block if pending else block
-        end = boundary(buf, False)
+        # the boundary is looked for in the new block first, so the block is copied once
+        # (pending + its head), not joined and then sliced
+        end = boundary(block, False)
         if end <= 0:
-            pending = buf
-            continue
-        data = buf[:end]
-        pending = buf[end:]
+            buf = pending + block
+            end = boundary(buf, False)
+            if end <= 0:
+                pending = buf
+                continue
+            data, pending = buf[:end], buf[end:]
+        else:
+            data = b"".join((pending, memoryview(block)[:end])) if pending else block[:end]
+            pending = block[end:]
         yield TextBlock(data, line, offset)
         line += count_byte(data, NL)
         offset += len(data)
