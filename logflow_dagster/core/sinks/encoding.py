@@ -34,6 +34,7 @@ def dictionary_columns(data: pa.Table | pa.RecordBatch) -> bool | list[str]:
     keep = []
     for name, column in zip(head.column_names, head.columns, strict=True):
         values = len(column) - column.null_count
-        if values < MIN_ROWS or pc.count_distinct(column).as_py() <= UNIQUE_SHARE * values:
+        if pa.types.is_dictionary(column.type) or values < MIN_ROWS \
+                or pc.count_distinct(column).as_py() <= UNIQUE_SHARE * values:
             keep.append(name)
     return True if len(keep) == head.num_columns else keep
