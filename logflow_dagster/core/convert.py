@@ -185,12 +185,14 @@ def run_pipeline(
         typer = getattr(decoder, "typer", None)
         if cache is not None and typer is not None:
             cache.put(key, {"format": det.format, "types": typer.kinds()})
+        finished = True
     except BaseException:
+        finished = False
         sink.abort()
         raise
     finally:
         if qwriter is not None:
-            qwriter.close()
+            qwriter.close(finished=finished)
         for prof in run.profilers:
             prof.close()
     elapsed = max(time.perf_counter() - started, 1e-9)
@@ -244,6 +246,7 @@ class _Run:
         """Decodes (one thread), writes (this thread) and profiles (another) in step."""
         with Background() as profiling:
             for step in prefetch(decoder.batches()):
+                sink.begin()  # the decoder runs on while the sink prepares
                 if step.errors:
                     self._reject(step.errors)
                 batch = step.batch
@@ -254,6 +257,7 @@ class _Run:
                     profiling.submit(self.profilers[-1].update, batch)
                     sink.write(batch, segment=len(self.profilers) - 1)
                 self.rows_read += step.records
+            sink.begin()
 
     def _reject(self, errors: list[RowError]) -> None:
         if self.policy is ErrorPolicy.STRICT:

@@ -15,7 +15,7 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -71,6 +71,10 @@ class IcebergSink:
         schema_policy: ``strict``, ``merge`` or ``evolve``.
         lineage: Add the lineage columns.
         summary: Extra snapshot summary properties.
+        prepare: Called once at :meth:`begin` (the pipeline's first step) for the catalog and
+            the source hash when they were not known yet (``catalog=None``): :func:`ingest`
+            opens the catalog and hashes the file while decoding starts. It may raise to
+            stop the run before anything is written.
 
     Example:
         >>> sink = IcebergSink(catalog, "events.orders", source_uri="file:///in.csv",
@@ -88,7 +92,9 @@ class IcebergSink:
         schema_policy: SchemaPolicy = SchemaPolicy.MERGE,
         lineage: bool = True,
         summary: dict[str, str] | None = None,
+        prepare: Callable[[], tuple[Any, str]] | None = None,
     ) -> None:
+        self._prepare = prepare
         self.catalog = catalog
         self.identifier = identifier
         self.source_uri = source_uri
@@ -114,8 +120,15 @@ class IcebergSink:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def begin(self) -> None:
+        """Runs ``prepare`` (once) for the catalog and the source hash."""
+        if self._prepare is not None:
+            prepare, self._prepare = self._prepare, None
+            self.catalog, self.source_hash = prepare()
+
     def write(self, batch: pa.RecordBatch | pa.Table, *, segment: int) -> None:
         """Writes one batch of ``segment`` as rows of the table's data files."""
+        self.begin()
         if batch.num_rows == 0 and segment in self._schemas:
             return
         table = iceberg_ready(pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch)
@@ -250,6 +263,7 @@ class IcebergSink:
 
     def finish(self, schema: pa.Schema | None, metadata: dict[str, str]) -> list[str]:
         """Brings stale segments to the final schema, evolves the table, commits once."""
+        self.begin()
         self._close(lambda key: True)
         if self._table is None:  # nothing decoded at all
             return []

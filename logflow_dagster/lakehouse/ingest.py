@@ -97,40 +97,57 @@ def ingest(
     if catalog is None:
         catalog = CatalogConfig.embedded(project_dir).with_env_overrides()
     source = Source.open_path(src)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logflow-hash") as pool:
-        # hashing reads the whole file (GIL released) while the catalog's imports run
+    namespace = table.rsplit(".", 1)[0]
+    # the catalog opens (pyiceberg's imports: ~0.35 s) and the file is hashed while detection
+    # and decoding start; the sink waits for both at the pipeline's first step, and an
+    # unchanged file stops the run there, before anything is written or quarantined
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="logflow-prep") as pool:
         hashing = pool.submit(content_hash, source)
-        cat = open_catalog(catalog) if isinstance(catalog, CatalogConfig) else catalog
-        try:
+        opening = pool.submit(open_catalog, catalog) if isinstance(catalog, CatalogConfig) \
+            else None
+
+        def prepare() -> tuple[Any, str]:
+            cat = opening.result() if opening is not None else catalog
             digest = hashing.result()
-        except BaseException:
-            if own_catalog:
-                close_catalog(cat)
-            raise
-    try:
-        ensure_namespace(cat, table.rsplit(".", 1)[0])
-        previous = _previous(cat, table, source.uri)
-        if previous and previous["hash"] == digest and not force:
-            return IngestResult(input=os.fspath(src), output=table, format="skipped",
-                                table=table, snapshot_id=int(previous["snapshot_id"]),
-                                skipped=True, source_hash=digest, detection={"notes": [
-                                    "identical content already ingested; use force to redo"]})
-        sink = IcebergSink(cat, table, source_uri=source.uri, source_hash=digest,
-                           partition_by=fields, schema_policy=policy, lineage=lineage)
+            ensure_namespace(cat, namespace)
+            previous = _previous(cat, table, source.uri)
+            if previous and previous["hash"] == digest and not force:
+                raise _Unchanged(int(previous["snapshot_id"]), digest)
+            return cat, digest
+
+        sink = IcebergSink(None, table, source_uri=source.uri, source_hash="",
+                           partition_by=fields, schema_policy=policy, lineage=lineage,
+                           prepare=prepare)
         qpath = quarantine or str(Path(project_dir) / ".logflow" / "quarantine" / table /
                                   (Path(source.name).name + ".jsonl"))
-        result = run_pipeline(src, sink, output=table, reading=reading,
-                              error_policy=error_policy, quarantine=qpath,
-                              on_progress=on_progress)
-        result.table = table
-        result.snapshot_id = sink.commit.snapshot_id
-        result.data_files = list(sink.commit.data_files)
-        result.replaced = sink.commit.replaced
-        result.source_hash = digest
-        return result
-    finally:
-        if own_catalog:
-            close_catalog(cat)
+        try:
+            result = run_pipeline(src, sink, output=table, reading=reading,
+                                  error_policy=error_policy, quarantine=qpath,
+                                  on_progress=on_progress)
+        except _Unchanged as unchanged:
+            return IngestResult(input=os.fspath(src), output=table, format="skipped",
+                                table=table, snapshot_id=unchanged.snapshot_id, skipped=True,
+                                source_hash=unchanged.digest, detection={"notes": [
+                                    "identical content already ingested; use force to redo"]})
+        finally:
+            if own_catalog and opening is not None and not opening.cancel() \
+                    and opening.exception() is None:
+                close_catalog(opening.result())
+    result.table = table
+    result.snapshot_id = sink.commit.snapshot_id
+    result.data_files = list(sink.commit.data_files)
+    result.replaced = sink.commit.replaced
+    result.source_hash = sink.source_hash
+    return result
+
+
+class _Unchanged(Exception):
+    """The file was ingested before with the same content: the run stops at its first step."""
+
+    def __init__(self, snapshot_id: int, digest: str) -> None:
+        super().__init__("identical content already ingested")
+        self.snapshot_id = snapshot_id
+        self.digest = digest
 
 
 def _previous(catalog: Any, table: str, source_uri: str) -> dict[str, str] | None:

@@ -203,6 +203,21 @@ def test_identical_file_is_skipped_without_a_snapshot(tmp_path, cfg, cat, ice):
     assert stats(ice, table) == expected_stats(df)
 
 
+def test_skipped_re_ingest_keeps_the_quarantine_and_writes_nothing(tmp_path, cfg, cat):
+    src = tmp_path / "bad.csv"
+    src.write_text("id,amount\n" + "".join(f"{i},{i}.5\n" for i in range(500)) + "x,oops\n")
+    first = ingest(src, TABLE, catalog=cfg, project_dir=tmp_path, error_policy="quarantine")
+    quarantined = Path(first.quarantine).read_text(encoding="utf-8")
+    assert first.rows_rejected == 1 and '"line": 502' in quarantined
+    files = local_files(load(cat))
+
+    again = ingest(src, TABLE, catalog=cfg, project_dir=tmp_path, error_policy="quarantine")
+
+    assert again.skipped and again.snapshot_id == first.snapshot_id
+    assert Path(first.quarantine).read_text(encoding="utf-8") == quarantined
+    assert local_files(load(cat)) == files  # no data file written and left behind
+
+
 def test_changed_file_replaces_exactly_its_rows(tmp_path, cfg, cat, ice):
     a, b = frame(3000, seed=3), frame(2000, seed=4)
     src_a, src_b = write(a, tmp_path / "a.csv"), write(b, tmp_path / "b.csv")

@@ -9,6 +9,11 @@ from typing import IO
 
 from .row_error import RowError
 
+# characters that some readers (Python's str.splitlines, JavaScript) take as line breaks:
+# escaped inside JSON strings so that one record stays one line for every reader
+# (json.dumps already escapes the control characters below U+0020)
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
 
 class QuarantineWriter:
     """Appends rejected records to a JSON Lines file, readable by DuckDB's ``read_json``.
@@ -26,21 +31,31 @@ class QuarantineWriter:
         self.path = path
         self.source = source
         self.count = 0
-        parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
-        self._fh: IO[str] | None = open(path, "w", encoding="utf-8", buffering=1 << 20)
+        self._fh: IO[str] | None = None
+        self._closed = False
+
+    def _open(self) -> IO[str]:
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        self._fh = open(self.path, "w", encoding="utf-8", buffering=1 << 20)
+        return self._fh
 
     def write(self, errors: Iterable[RowError]) -> None:
-        """Writes rejected records."""
-        assert self._fh is not None, "quarantine writer is closed"
+        """Writes rejected records (the file is created, or emptied, at the first)."""
+        assert not self._closed, "quarantine writer is closed"
+        fh = self._fh or self._open()
         for err in errors:
             row = {"source": self.source, **err.to_dict()}
-            self._fh.write(json.dumps(row, ensure_ascii=False, default=str))
-            self._fh.write("\n")
+            fh.write(json.dumps(row, ensure_ascii=False, default=str).translate(_LINE_BREAKS))
+            fh.write("\n")
             self.count += 1
 
-    def close(self) -> None:
-        """Flushes and closes the file."""
+    def close(self, *, finished: bool = True) -> None:
+        """Flushes and closes the file. A run that ``finished`` without a bad record leaves an
+        empty file (an earlier run's records do not linger); one that stopped before its first
+        bad record leaves the path as it found it."""
+        if self._fh is None and finished and not self._closed:
+            self._open()
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+        self._closed = True

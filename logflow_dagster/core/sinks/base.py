@@ -18,6 +18,11 @@ class Sink(Protocol):
 
     rows_written: int
 
+    def begin(self) -> None:
+        """Called once the decoder has produced its first step, before any row is written or
+        rejected: a sink may finish its own preparation here (open a catalog) and may raise to
+        stop the run before it leaves a trace."""
+
     def write(self, batch: pa.RecordBatch | pa.Table, *, segment: int) -> None:
         """Writes one batch of ``segment``."""
 

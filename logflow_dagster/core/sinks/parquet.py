@@ -86,6 +86,9 @@ class ParquetSink:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def begin(self) -> None:
+        """Nothing to prepare: the output folder exists once the first file opens."""
+
     def write(self, batch: pa.RecordBatch | pa.Table, *, segment: int) -> None:
         """Writes one batch of the given segment (segments only ever increase)."""
         if batch.num_rows == 0:
