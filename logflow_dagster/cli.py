@@ -252,8 +252,9 @@ def main() -> None:
     from . import cli_lakehouse  # noqa: F401  (registers its commands; imports nothing heavy)
 
     if len(sys.argv) > 1 and sys.argv[1] in _ARROW_ONLY_COMMANDS:
-        from .startup import keep_pandas_out
+        from .startup import keep_pandas_out, single_threaded_blas
 
+        single_threaded_blas()  # before numpy is imported
         keep_pandas_out()
 
     app()

@@ -1,4 +1,4 @@
-"""Process-level start-up settings for CLI commands that never use pandas.
+"""Process-level start-up settings for CLI commands that never use pandas or BLAS.
 
 pyarrow and DuckDB probe for pandas the first time they see a Python object (``pa.array`` of
 a list, ``pa.scalar``, DuckDB's ``register``): the probe imports pandas, 0.2-0.3 s of CPU
@@ -35,6 +35,13 @@ class _RefusePandas(importlib.abc.MetaPathFinder):
                 f"pandas is kept out of this logflow command (set {ALLOW_ENV}=1 to allow it)",
                 name=fullname)
         return None
+
+
+def single_threaded_blas() -> None:
+    """Keeps OpenBLAS (numpy's) from starting a thread per core that spins for work: these
+    commands use numpy for element-wise work only, never BLAS, and on the 2-core dev box the
+    spinning threads took ~0.1 CPU-s of each convert. A value the user set wins."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def keep_pandas_out() -> bool:

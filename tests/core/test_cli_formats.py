@@ -26,8 +26,9 @@ CASES = Path(__file__).parent.parent / "cases"
 
 # the console script's main(), plus a report of whether pandas was loaded at exit
 RUNNER = ("import atexit, sys\n"
+          "import os\n"
           "atexit.register(lambda: print('PANDAS-LOADED', 'pandas' in sys.modules,"
-          " file=sys.stderr))\n"
+          " 'BLAS-THREADS', os.environ.get('OPENBLAS_NUM_THREADS'), file=sys.stderr))\n"
           "sys.argv[0] = 'logflow'\n"
           "from logflow_dagster.cli import main\n"
           "main()\n")
@@ -101,9 +102,10 @@ def test_cli_convert_without_pandas_matches_the_python_api(name: str, tmp_path: 
     out = tmp_path / "cli.parquet"
     proc = subprocess.run([sys.executable, "-c", RUNNER, "convert", str(src), str(out), "--json",
                            "--error-policy", "permissive"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"})
     assert proc.returncode == 0, proc.stderr
-    assert "PANDAS-LOADED False" in proc.stderr
+    assert "PANDAS-LOADED False BLAS-THREADS 1" in proc.stderr
     cli = json.loads(proc.stdout)
     api = convert(src, tmp_path / "api.parquet", error_policy="permissive")
     assert cli["rows_read"] == api.rows_read > 0
