@@ -93,7 +93,6 @@ def ingest(
         raise UsageError(f"table must be namespace.name, got {table!r}")
     policy = SchemaPolicy.parse(schema_policy)
     fields = parse_partition_spec(partition_by)
-    own_catalog = catalog is None or isinstance(catalog, CatalogConfig)
     if catalog is None:
         catalog = CatalogConfig.embedded(project_dir).with_env_overrides()
     source = Source.open_path(src)
@@ -103,6 +102,7 @@ def ingest(
     # unchanged file stops the run there, before anything is written or quarantined
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="logflow-prep") as pool:
         hashing = pool.submit(content_hash, source)
+        # a catalog given open stays the caller's to close; one opened here is closed here
         opening = pool.submit(open_catalog, catalog) if isinstance(catalog, CatalogConfig) \
             else None
 
@@ -130,8 +130,7 @@ def ingest(
                                 source_hash=unchanged.digest, detection={"notes": [
                                     "identical content already ingested; use force to redo"]})
         finally:
-            if own_catalog and opening is not None and not opening.cancel() \
-                    and opening.exception() is None:
+            if opening is not None and opening.exception() is None:
                 close_catalog(opening.result())
     result.table = table
     result.snapshot_id = sink.commit.snapshot_id

@@ -72,19 +72,14 @@ def iter_text_blocks(
     line = 1
     offset = 0
     for block in utf8_blocks(source, detection, block_size):
-        # the boundary is looked for in the new block first, so the block is copied once
-        # (pending + its head), not joined and then sliced
+        # the boundary is looked for in the new block alone (a record end there is one in
+        # pending + block, and there is none when it has none), so the block is copied once
         end = boundary(block, False)
         if end <= 0:
-            buf = pending + block
-            end = boundary(buf, False)
-            if end <= 0:
-                pending = buf
-                continue
-            data, pending = buf[:end], buf[end:]
-        else:
-            data = b"".join((pending, memoryview(block)[:end])) if pending else block[:end]
-            pending = block[end:]
+            pending += block
+            continue
+        data = b"".join((pending, memoryview(block)[:end])) if pending else block[:end]
+        pending = block[end:]
         yield TextBlock(data, line, offset)
         line += count_byte(data, NL)
         offset += len(data)
