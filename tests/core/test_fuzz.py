@@ -57,13 +57,17 @@ cells = st.text(alphabet=st.sampled_from(list('ab ,"\n1')), min_size=1, max_size
 
 
 @given(st.lists(st.lists(cells, min_size=3, max_size=3), min_size=1, max_size=60),
-       st.integers(min_value=16, max_value=200))
-@settings(max_examples=150, deadline=None)
-def test_records_match_python_csv_at_any_block_size(rows: list[list[str]], block: int) -> None:
-    """Cut into tiny blocks on two threads, the decoder sees exactly the records that Python's
-    csv module sees, whatever quotes the fields hold."""
+       st.integers(min_value=16, max_value=200), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_records_match_python_csv_at_any_block_size(rows: list[list[str]], block: int,
+                                                    mapped: bool) -> None:
+    """Cut into tiny blocks on two threads, read through a memory map or as a stream, the
+    decoder sees exactly the records that Python's csv module sees, whatever quotes the
+    fields hold."""
     import csv
     import io
+    import os
+    from unittest import mock
 
     from logflow_dagster.core.decoders import DecodeOptions, get_decoder
     from logflow_dagster.core.detect.result import CsvDialect, Detection
@@ -80,8 +84,9 @@ def test_records_match_python_csv_at_any_block_size(rows: list[list[str]], block
         det = Detection("csv", encoding="utf-8", dialect=CsvDialect(",", '"', True, "."))
         text_only = dict.fromkeys(("h1", "h2", "h3"), "string")  # only structure is under test
         opts = DecodeOptions(block_size=block, schema=text_only)
-        dec = get_decoder("csv")(Source.open_path(src), det, opts)
-        steps = list(dec.batches())
+        with mock.patch.dict(os.environ, {"LOGFLOW_MMAP": "1" if mapped else "0"}):
+            dec = get_decoder("csv")(Source.open_path(src), det, opts)
+            steps = list(dec.batches())
     assert sum(s.records for s in steps) == len(expected)
     good = sum(1 for r in expected if len(r) == 3)
     assert sum(s.batch.num_rows for s in steps if s.batch is not None) == good

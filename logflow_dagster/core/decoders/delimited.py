@@ -24,8 +24,8 @@ from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
 from .byte_count import NL, count_byte
 from .csv_scan import RecordScan, last_record_end, scan_records
-from .parallel_blocks import _Splitter, ordered_blocks
-from .text_blocks import utf8_blocks
+from .parallel_blocks import MappedSplitter, Splitter, _Splitter, ordered_blocks
+from .text_blocks import MappedText, utf8_blocks
 
 _TRUE = ["true", "True", "TRUE"]
 _FALSE = ["false", "False", "FALSE"]
@@ -84,8 +84,10 @@ class DelimitedDecoder(Decoder):
 
     def batches(self) -> Iterator[DecodedBatch]:
         opts = self.options
+        mapped = MappedText.open(self.source, self.detection)
         blocks = utf8_blocks(self.source, self.detection, opts.block_size)
-        first = next(blocks, b"")
+        first = (bytes(mapped.view[mapped.start : mapped.start + (1 << 16)]) if mapped
+                 else next(blocks, b""))
         dialect = self.detection.dialect or sniff_dialect(
             first[: 1 << 16].decode("utf-8", "replace"),
             delimiter="\t" if self.detection.format == "tsv" else None,
@@ -99,7 +101,9 @@ class DelimitedDecoder(Decoder):
         self.names: list[str] | None = None
         self._blocks_seen = 0
         self._dirty_recently = False
-        splitter = _Splitter(first, blocks, ord(dialect.quotechar), opts.block_size)
+        quote = ord(dialect.quotechar)
+        splitter: Splitter = (MappedSplitter(mapped, quote, opts.block_size) if mapped
+                              else _Splitter(first, blocks, quote, opts.block_size))
         # Blocks run alone until the header is read and the types are planned (the plan must
         # not depend on which thread gets there first); then two threads take turns.
         while not self.typer.plans:
@@ -108,6 +112,7 @@ class DelimitedDecoder(Decoder):
                 break
             used, out = self._block(task.data, task.line, task.offset, final=task.final)
             yield from out
+            splitter.done(task)
             if used < len(task.data):
                 splitter.restart(task.data[used:], [], task)
         yield from ordered_blocks(self._block, splitter, workers=2)
@@ -118,10 +123,13 @@ class DelimitedDecoder(Decoder):
     # -- one block -------------------------------------------------------------------------
 
     def _block(
-        self, data: bytes, line: int, offset: int, *, final: bool
+        self, data: bytes | memoryview, line: int, offset: int, *, final: bool
     ) -> tuple[int, list[DecodedBatch]]:
-        """Decodes whole records of ``data``; returns bytes used and the batches."""
+        """Decodes whole records of ``data``; returns bytes used and the batches. Only the
+        typed parse takes a view of a mapped file; the rest works on a copy."""
         skipped = 0
+        if self.names is None or not self.typer.plans:
+            data = bytes(data)
         if self.names is None:
             skipped = self._read_header(data)
             if skipped:
@@ -140,6 +148,7 @@ class DelimitedDecoder(Decoder):
                 self._dirty_recently = False
                 return skipped + len(data), [DecodedBatch(b) for b in self._batches(table)]
         self._dirty_recently = True
+        data = bytes(data)
         scan = scan_records(data, delimiter=self.dialect.delimiter,
                             quotechar=self.dialect.quotechar, first_line=line, final=final,
                             count_fields=False)
@@ -227,7 +236,7 @@ class DelimitedDecoder(Decoder):
             return
         self.typer.infer(self._parse_good(data, scan, rows, 0, {})[0])
 
-    def _parse_fast(self, data: bytes, final: bool) -> pa.Table | None:
+    def _parse_fast(self, data: bytes | memoryview, final: bool) -> pa.Table | None:
         handler = _InvalidRows()
         try:
             table = pacsv.read_csv(

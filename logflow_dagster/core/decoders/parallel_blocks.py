@@ -1,9 +1,10 @@
 """Cutting delimited text into blocks of whole records and decoding blocks on two threads.
 
-The splitter cuts at the last newline outside quotes by quote *parity* (cheap: one count per
+The splitters cut at the last newline outside quotes by quote *parity* (cheap: one count per
 block). The decoder's exact scan can disagree when a quote sits inside an unquoted field; it
 then reports how much of the block it used, and the blocks already cut after it are put back
-and cut again from there, so a disagreement costs time, never a record.
+and cut again from there, so a disagreement costs time, never a record. :class:`_Splitter`
+cuts a stream of byte chunks; :class:`MappedSplitter` cuts a memory-mapped file into views.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .base import DecodedBatch
-from .byte_count import NL, count_byte
+from .byte_count import NL, ByteBuffer, count_byte, count_pair
 from .csv_scan import last_record_end
+from .text_blocks import MappedText
 
 BlockFn = Callable[..., tuple[int, list[DecodedBatch]]]
 
@@ -24,7 +26,7 @@ BlockFn = Callable[..., tuple[int, list[DecodedBatch]]]
 class Task:
     """One block: bytes of whole records, the physical line and byte offset of its start."""
 
-    data: bytes
+    data: bytes | memoryview
     line: int
     offset: int
     final: bool
@@ -91,15 +93,83 @@ class _Splitter:
         self._offset += len(data)
         return task
 
-    def restart(self, rest: bytes, later: list[Task], at: Task) -> None:
+    def restart(self, rest: ByteBuffer, later: list[Task], at: Task) -> None:
         """Puts back ``rest`` of block ``at`` and the blocks cut after it."""
         used = len(at.data) - len(rest)
-        self._pending = rest + b"".join(t.data for t in later) + self._pending
+        self._pending = bytes(rest) + b"".join(t.data for t in later) + self._pending
         self._line = at.line + count_byte(at.data, NL, 0, used)
         self._offset = at.offset + used
 
+    def done(self, task: Task) -> None:
+        """Nothing to release: a streamed block is freed with its last reference."""
 
-def ordered_blocks(fn: BlockFn, splitter: _Splitter, workers: int = 2) -> Iterator[DecodedBatch]:
+
+class MappedSplitter:
+    """Cuts a :class:`MappedText` into :class:`Task` blocks that are views of the map: the
+    file is never copied into the process, and :meth:`done` drops the pages of decoded
+    blocks again."""
+
+    def __init__(self, text: MappedText, quote: int, block_size: int) -> None:
+        self._text = text
+        self._quote = quote
+        self._block_size = block_size
+        self._pos = text.start
+        self._line = 1
+
+    def next(self) -> Task | None:
+        """The next block, or ``None`` at the end."""
+        pos, size = self._pos, self._text.size
+        if pos >= size:
+            return None
+        end = pos + self._block_size
+        while end < size:
+            cut, newlines = self._record_end(pos, end)
+            if cut > 0:
+                return self._task(pos, cut, newlines, final=False)
+            end += self._block_size  # one record longer than a block: look further
+        return self._task(pos, size, count_byte(self._text.data, NL, pos, size), final=True)
+
+    def _record_end(self, pos: int, end: int) -> tuple[int, int]:
+        """(index past the last newline outside quotes in ``[pos, end)``, newlines up to it);
+        (-1, 0) when there is none."""
+        data = self._text.data
+        nl = data.rfind(b"\n", pos, end)
+        if nl < 0:
+            return -1, 0
+        quotes, newlines = count_pair(data, self._quote, NL, pos, nl)
+        parity = quotes & 1
+        while parity:  # that newline is inside a quoted field: step back one line
+            prev = data.rfind(b"\n", pos, nl)
+            if prev < 0:
+                return -1, 0
+            parity ^= count_byte(data, self._quote, prev, nl) & 1
+            newlines -= 1  # prev itself, the last newline before nl
+            nl = prev
+        return nl + 1, newlines + 1
+
+    def _task(self, start: int, end: int, newlines: int, *, final: bool) -> Task:
+        task = Task(self._text.view[start:end], self._line, start - self._text.start, final)
+        self._line += newlines
+        self._pos = end
+        self._text.reached(end)
+        return task
+
+    def restart(self, rest: ByteBuffer, later: list[Task], at: Task) -> None:
+        """Cuts again from where block ``at`` was used up to (``rest`` is the unused tail)."""
+        used = len(at.data) - len(rest)
+        self._line = at.line + count_byte(at.data, NL, 0, used)
+        self._pos = self._text.start + at.offset + used
+
+    def done(self, task: Task) -> None:
+        """Releases the pages of the file before ``task`` (decoded, its own pages may still
+        be cut again by a restart)."""
+        self._text.release(self._text.start + task.offset)
+
+
+Splitter = _Splitter | MappedSplitter
+
+
+def ordered_blocks(fn: BlockFn, splitter: Splitter, workers: int = 2) -> Iterator[DecodedBatch]:
     """Runs ``fn(data, line, offset, final=...)`` on blocks in a thread pool, in input order.
 
     At most ``workers + 1`` blocks are in flight, so memory stays bounded.
@@ -119,6 +189,7 @@ def ordered_blocks(fn: BlockFn, splitter: _Splitter, workers: int = 2) -> Iterat
                 task, future = inflight.popleft()
                 used, out = future.result()
                 yield from out
+                splitter.done(task)
                 if used < len(task.data):  # the exact scan ended the block earlier
                     later = [t for t, f in inflight]
                     for _, f in inflight:

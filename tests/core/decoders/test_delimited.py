@@ -31,6 +31,13 @@ def _frame(n: int = 5_000) -> pd.DataFrame:
     })
 
 
+
+@pytest.fixture(params=["mapped", "streamed"])
+def read_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test on a memory-mapped input and on a streamed one (``LOGFLOW_MMAP=0``)."""
+    monkeypatch.setenv("LOGFLOW_MMAP", "1" if request.param == "mapped" else "0")
+    return str(request.param)
+
 def test_pandas_csv_round_trip_matches_duckdb(tmp_path: Path, duck: duckdb.DuckDBPyConnection) -> None:
     df = _frame()
     src = tmp_path / "events.csv"
@@ -120,7 +127,7 @@ def test_quarantine_keeps_every_bad_record(tmp_path: Path, duck: duckdb.DuckDBPy
     assert n == r.rows_rejected
 
 
-def test_bad_records_across_many_blocks(tmp_path: Path) -> None:
+def test_bad_records_across_many_blocks(tmp_path: Path, read_mode: str) -> None:
     """Small blocks force block boundaries inside the data; line numbers stay exact."""
     lines = ["k,v,s"]
     bad = []
@@ -217,7 +224,8 @@ def test_hive_partitioned_directory(tmp_path: Path, duck: duckdb.DuckDBPyConnect
     assert r.rows_written == 300
 
 
-def test_stray_quotes_across_small_blocks(tmp_path: Path, duck: duckdb.DuckDBPyConnection) -> None:
+def test_stray_quotes_across_small_blocks(tmp_path: Path, duck: duckdb.DuckDBPyConnection,
+                                          read_mode: str) -> None:
     """A quote inside an unquoted field breaks quote parity: blocks are cut again where the
     exact scan says, on two decoding threads, and no record or line number is lost."""
     lines = ["id,size,note"]
