@@ -13,7 +13,11 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from .startup import arrow_jemalloc
+
 __version__ = "0.1.0"
+
+arrow_jemalloc()  # Arrow reads its allocator choice when it loads, so before anything imports it
 
 _LAZY = {
     "convert": "logflow_dagster.core.convert",

@@ -12,7 +12,10 @@ for fresh page faults; on the 2-core dev box that was most of the pipeline's ker
   block.
 
 :func:`tune_allocators` applies both once per process, unless the user set Arrow's
-``ARROW_DEFAULT_MEMORY_POOL`` or glibc's ``MALLOC_*`` variables, which then win.
+``ARROW_DEFAULT_MEMORY_POOL`` or glibc's ``MALLOC_*`` variables, which then win. Arrow's C++
+internals (the Parquet writer) allocate from the C++ default pool, which only
+``ARROW_DEFAULT_MEMORY_POOL`` chooses, before pyarrow loads: importing ``logflow_dagster`` sets
+it (:func:`logflow_dagster.startup.arrow_jemalloc`).
 """
 
 from __future__ import annotations
