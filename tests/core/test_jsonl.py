@@ -107,3 +107,29 @@ def test_zoned_times_parsed_while_reading_equal_the_text_path(tmp_path: Path,
         "2024-03-01T09:15:30.123000+00:00", "2024-03-01T10:15:30+00:00",
         "2024-03-01T10:15:30+00:00", "2024-03-01T00:00:00+00:00", "2024-03-01T09:15:30+00:00",
         "2024-03-01T09:15:30+00:00", "2024-03-01T15:45:30+00:00", None]
+
+
+def test_mapped_and_streamed_reads_agree(tmp_path: Path, monkeypatch) -> None:
+    """A memory-mapped file and the same file read as a stream give the same rows, bad lines
+    (line numbers, offsets, raw text) and types, at block sizes that cut every few lines."""
+    lines = []
+    for i in range(400):
+        rec: dict = {"id": i, "name": f"n{i}", "ts": f"2024-02-01T10:{i % 60:02d}:00Z"}
+        if i % 50 == 7:
+            rec["late"] = i  # a field first seen mid-stream
+        lines.append("{broken" if i % 61 == 3 else "" if i % 97 == 5 else json.dumps(rec))
+    src = tmp_path / "m.jsonl"
+    src.write_text("\n".join(lines))  # no newline at the end
+    results = {}
+    for mode in ("1", "0"):
+        monkeypatch.setenv("LOGFLOW_MMAP", mode)
+        source = Source.open_path(src)
+        steps = list(get_decoder("jsonl")(source, detect(source),
+                                          DecodeOptions(block_size=700)).batches())
+        table = pa.concat_tables([pa.Table.from_batches([s.batch]) for s in steps
+                                  if s.batch is not None], promote_options="default")
+        results[mode] = table, [(e.line, e.byte_offset, e.raw) for s in steps for e in s.errors]
+    (mapped, mapped_errors), (streamed, streamed_errors) = results["1"], results["0"]
+    assert mapped.equals(streamed) and mapped.num_rows == 400 - 7 - 5
+    assert mapped_errors == streamed_errors and len(mapped_errors) == 7
+    assert "late" in mapped.column_names

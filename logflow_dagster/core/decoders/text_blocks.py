@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..detect.encoding import EncodingGuess, transcode_to_utf8
 from ..detect.result import Detection
-from ..source import Source
+from ..source import Source, release_pages
 from .byte_count import NL, count_byte
 
 
@@ -17,13 +17,14 @@ class TextBlock:
     """A run of whole records of the (decompressed, UTF-8) input.
 
     Attributes:
-        data: The bytes, ending just after a record terminator (or at EOF).
+        data: The bytes (a view, for a mapped file), ending just after a record terminator
+            (or at EOF).
         first_line: 1-based physical line number of ``data[0]``.
         offset: Byte offset of ``data[0]`` in the decompressed UTF-8 stream (equal to the
             file's own offsets when the input is UTF-8 and uncompressed).
     """
 
-    data: bytes
+    data: bytes | memoryview
     first_line: int
     offset: int
 
@@ -81,11 +82,9 @@ class MappedText:
 
     def release(self, end: int) -> None:
         """Drops the pages before file offset ``end`` from the process."""
-        upto = end - end % mmap.PAGESIZE
-        advice = getattr(mmap, "MADV_DONTNEED", None)
-        if upto > self._released and advice is not None and hasattr(self.data, "madvise"):
-            self.data.madvise(advice, self._released, upto - self._released)
-            self._released = upto
+        if end > self._released:
+            release_pages(self.data, end, self._released)
+            self._released = end - end % mmap.PAGESIZE
 
 
 def last_newline(data: bytes, final: bool) -> int:
@@ -107,6 +106,7 @@ def iter_text_blocks(
     detection: Detection,
     block_size: int = 16 << 20,
     boundary: BoundaryFinder = last_newline,
+    mapped: MappedText | None = None,
 ) -> Iterator[TextBlock]:
     """Yields the input as UTF-8 blocks of whole records, counting lines as it goes.
 
@@ -115,6 +115,8 @@ def iter_text_blocks(
         detection: Supplies the encoding and BOM length.
         block_size: About how many bytes each block holds.
         boundary: Where the last whole record in a buffer ends (see :data:`BoundaryFinder`).
+        mapped: The input mapped (:meth:`MappedText.open`), for formats where every newline
+            ends a record: blocks are then views of the map, released by the caller.
 
     Example:
         >>> src = Source.open_path("a.jsonl")  # doctest: +SKIP
@@ -122,6 +124,9 @@ def iter_text_blocks(
         >>> [(b.first_line, b.offset) for b in blocks]  # doctest: +SKIP
         [(1, 0)]
     """
+    if mapped is not None:
+        yield from _mapped_lines(mapped, block_size)
+        return
     pending = b""
     line = 1
     offset = 0
@@ -139,3 +144,17 @@ def iter_text_blocks(
         offset += len(data)
     if pending:
         yield TextBlock(pending, line, offset)
+
+
+def _mapped_lines(text: MappedText, block_size: int) -> Iterator[TextBlock]:
+    """Views of whole lines of about ``block_size`` bytes (one longer line: a longer block)."""
+    pos, line = text.start, 1
+    while pos < text.size:
+        end = pos + block_size
+        while end < text.size and (nl := text.data.rfind(b"\n", pos, end)) < 0:
+            end += block_size
+        cut = text.size if end >= text.size else nl + 1
+        yield TextBlock(text.view[pos:cut], line, pos - text.start)
+        line += count_byte(text.data, NL, pos, cut)
+        text.reached(cut)
+        pos = cut
