@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from .. import __version__
 from .decoders import DecodeOptions, get_decoder
+from .decoders.base import DecodedBatch
 from .detect import detect
 from .errors import DataError, ErrorPolicy, RowError, UsageError
 from .errors.quarantine import QuarantineWriter
@@ -28,6 +29,10 @@ from .sinks.parquet import ParquetOptions, ParquetSink
 from .source import Source
 
 ERRORS_SAMPLE = 20
+#: Batches decoded ahead while the sink is not ready (see :meth:`_Run.consume`).
+HOLD_BYTES = 128 << 20
+#: A step held back: the decoder's step, its batch conformed to the stream, its segment.
+_Held = tuple[DecodedBatch, pa.RecordBatch | pa.Table | None, int]
 
 
 def default_quarantine_path(dst: str) -> str:
@@ -243,21 +248,49 @@ class _Run:
         self.profilers: list[Profiler] = []
 
     def consume(self, decoder: Any, sink: Sink) -> None:
-        """Decodes (one thread), writes (this thread) and profiles (another) in step."""
+        """Decodes (one thread), writes (this thread) and profiles (another) in step.
+
+        While the sink is not ready (an Iceberg catalog still opening), steps are decoded
+        and profiled ahead and held back, up to :data:`HOLD_BYTES` of batches; they are
+        rejected and written in order once it is (or when the hold is full: then this
+        waits for the sink)."""
+        held: list[_Held] = []
+        held_bytes = 0
         with Background() as profiling:
             for step in prefetch(decoder.batches()):
-                sink.begin()  # the decoder runs on while the sink prepares
-                if step.errors:
-                    self._reject(step.errors)
-                batch = step.batch
-                if batch is not None:  # a 0-row batch still tells the schema (header-only)
-                    batch, changed = self.aligner.conform(batch)
-                    if changed:
-                        self.profilers.append(Profiler())
-                    profiling.submit(self.profilers[-1].update, batch)
-                    sink.write(batch, segment=len(self.profilers) - 1)
-                self.rows_read += step.records
+                batch, segment = self._profiled(step, profiling)
+                held.append((step, batch, segment))
+                held_bytes += batch.nbytes if batch is not None else 0
+                if held_bytes < HOLD_BYTES and not sink.ready():
+                    continue
+                sink.begin()
+                self._take(held, sink)
+                held_bytes = 0
             sink.begin()
+            self._take(held, sink)
+
+    def _profiled(self, step: DecodedBatch, profiling: Background
+                  ) -> tuple[pa.RecordBatch | pa.Table | None, int]:
+        """Conforms a step's batch to the stream's schema and starts profiling it; returns
+        the batch and its segment."""
+        batch = step.batch
+        if batch is not None:  # a 0-row batch still tells the schema (header-only)
+            batch, changed = self.aligner.conform(batch)
+            if changed:
+                self.profilers.append(Profiler())
+            profiling.submit(self.profilers[-1].update, batch)
+        return batch, len(self.profilers) - 1
+
+    def _take(self, held: list[_Held], sink: Sink) -> None:
+        """Applies the error policy to the held steps' bad records and writes their batches,
+        in order; empties ``held``."""
+        for step, batch, segment in held:
+            if step.errors:
+                self._reject(step.errors)
+            if batch is not None:
+                sink.write(batch, segment=segment)
+            self.rows_read += step.records
+        held.clear()
 
     def _reject(self, errors: list[RowError]) -> None:
         if self.policy is ErrorPolicy.STRICT:

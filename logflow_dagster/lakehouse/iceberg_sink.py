@@ -15,7 +15,8 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -71,10 +72,10 @@ class IcebergSink:
         schema_policy: ``strict``, ``merge`` or ``evolve``.
         lineage: Add the lineage columns.
         summary: Extra snapshot summary properties.
-        prepare: Called once at :meth:`begin` (the pipeline's first step) for the catalog and
-            the source hash when they were not known yet (``catalog=None``): :func:`ingest`
-            opens the catalog and hashes the file while decoding starts. It may raise to
-            stop the run before anything is written.
+        prepare: The catalog and the source hash when they were not known yet
+            (``catalog=None``), as a future: :func:`ingest` opens the catalog and hashes the
+            file while decoding starts; :meth:`begin` waits for it, and its exception stops
+            the run before anything is written.
 
     Example:
         >>> sink = IcebergSink(catalog, "events.orders", source_uri="file:///in.csv",
@@ -92,7 +93,7 @@ class IcebergSink:
         schema_policy: SchemaPolicy = SchemaPolicy.MERGE,
         lineage: bool = True,
         summary: dict[str, str] | None = None,
-        prepare: Callable[[], tuple[Any, str]] | None = None,
+        prepare: Future[tuple[Any, str]] | None = None,
     ) -> None:
         self._prepare = prepare
         self.catalog = catalog
@@ -120,11 +121,15 @@ class IcebergSink:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def ready(self) -> bool:
+        """True once the catalog and the source hash are known."""
+        return self._prepare is None or self._prepare.done()
+
     def begin(self) -> None:
-        """Runs ``prepare`` (once) for the catalog and the source hash."""
+        """Waits (once) for ``prepare``: the catalog and the source hash."""
         if self._prepare is not None:
             prepare, self._prepare = self._prepare, None
-            self.catalog, self.source_hash = prepare()
+            self.catalog, self.source_hash = prepare.result()
 
     def write(self, batch: pa.RecordBatch | pa.Table, *, segment: int) -> None:
         """Writes one batch of ``segment`` as rows of the table's data files."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +110,8 @@ def ingest(
     source = Source.open_path(src)
     namespace = table.rsplit(".", 1)[0]
     # the catalog opens (pyiceberg's imports: ~0.35 s) and the file is hashed while detection
-    # and decoding start; the sink waits for both at the pipeline's first step, and an
-    # unchanged file stops the run there, before anything is written or quarantined
+    # and decoding start; the pipeline decodes and profiles ahead until both are done, and an
+    # unchanged file stops the run then, before anything is written or quarantined
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="logflow-prep") as pool:
         hashing = pool.submit(content_hash, source)
         # a catalog given open stays the caller's to close; one opened here is closed here
@@ -127,9 +127,11 @@ def ingest(
                 raise _Unchanged(int(previous["snapshot_id"]), digest)
             return cat, digest
 
+        # on a worker once the catalog is open (the hash is ready by then): no thread waits
+        preparing = pool.submit(prepare)
         sink = IcebergSink(None, table, source_uri=source.uri, source_hash="",
                            partition_by=fields, schema_policy=policy, lineage=lineage,
-                           prepare=prepare)
+                           prepare=preparing)
         qpath = quarantine or str(Path(project_dir) / ".logflow" / "quarantine" / table /
                                   (Path(source.name).name + ".jsonl"))
         try:
@@ -142,6 +144,7 @@ def ingest(
                                 source_hash=unchanged.digest, detection={"notes": [
                                     "identical content already ingested; use force to redo"]})
         finally:
+            wait([preparing])  # it may be using the catalog (a run can fail before begin)
             if opening is not None and opening.exception() is None:
                 close_catalog(opening.result())
     result.table = table

@@ -18,10 +18,16 @@ class Sink(Protocol):
 
     rows_written: int
 
+    def ready(self) -> bool:
+        """True when :meth:`begin` would not wait. While a sink is not ready the pipeline
+        decodes and profiles ahead, holding a bounded number of steps back (neither written
+        nor rejected) until it is."""
+
     def begin(self) -> None:
-        """Called once the decoder has produced its first step, before any row is written or
-        rejected: a sink may finish its own preparation here (open a catalog) and may raise to
-        stop the run before it leaves a trace."""
+        """Called before any row is written or rejected (at the first step, or once the
+        steps held back while the sink was not ready are full): a sink may finish its own
+        preparation here (open a catalog) and may raise to stop the run before it leaves a
+        trace."""
 
     def write(self, batch: pa.RecordBatch | pa.Table, *, segment: int) -> None:
         """Writes one batch of ``segment``."""

@@ -86,6 +86,10 @@ class ParquetSink:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def ready(self) -> bool:
+        """Always: there is nothing to prepare."""
+        return True
+
     def begin(self) -> None:
         """Nothing to prepare: the output folder exists once the first file opens."""
 
