@@ -166,9 +166,13 @@ class Profiler:
 
     def _hash(self, batch: pa.RecordBatch | pa.Table, columns: list[str]) -> None:
         """Adds the row hashes to the checksum and the values of ``columns`` to their HLLs."""
-        row = f"hash({', '.join(quote_ident(n) for n in batch.column_names)})"
-        per_col = "".join(f", hash({quote_ident(n)})" for n in columns)
-        out = self._query(f"SELECT {row} AS _row{per_col} FROM _b", batch)
+        # positional names: any column name (even "") is fine, and hash() ignores names
+        names = batch.column_names
+        position = {n: i for i, n in enumerate(names)}
+        row = f"hash({', '.join(f'c{i}' for i in range(len(names)))})"
+        per_col = "".join(f", hash(c{position[n]})" for n in columns)
+        data = batch.rename_columns([f"c{i}" for i in range(len(names))])
+        out = self._query(f"SELECT {row} AS _row{per_col} FROM _b", data)
         row_hashes = out.column(0).to_numpy()
         self._sum += int(np.sum(row_hashes.astype(np.uint64), dtype=np.uint64))
         for i, name in enumerate(columns, start=1):

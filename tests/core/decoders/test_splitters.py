@@ -29,6 +29,15 @@ def _tasks(splitter: _Splitter | MappedSplitter) -> list[tuple[bytes, int, int, 
     return out
 
 
+def _mapped_file(tmp_path: Path, data: bytes) -> MappedText:
+    """``data`` written to a UTF-8 file and mapped."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(data)
+    text = MappedText.open(Source.open_path(path), Detection("csv", encoding="utf-8"))
+    assert text is not None
+    return text
+
+
 def _stream(data: bytes, chunk: int) -> list[bytes]:
     return [data[i : i + chunk] for i in range(0, len(data), chunk)]
 
@@ -63,10 +72,7 @@ def test_mapped_blocks_are_whole_records_with_their_lines(records: list[list[str
 
 def test_restart_cuts_again_from_where_the_block_was_used(tmp_path: Path) -> None:
     data = b"".join(b"%d,x\n" % i for i in range(100))
-    path = tmp_path / "in.csv"
-    path.write_bytes(data)
-    text = MappedText.open(Source.open_path(path), Detection("csv", encoding="utf-8"))
-    assert text is not None
+    text = _mapped_file(tmp_path, data)
     splitter = MappedSplitter(text, ord('"'), 64)
     first = splitter.next()
     assert isinstance(first, Task) and first.line == 1
@@ -96,10 +102,7 @@ def test_map_only_where_safe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_released_pages_still_read_the_file(tmp_path: Path) -> None:
     """Dropping decoded pages from the process never changes what a view reads."""
     data = b"".join(b"%08d,abcdefgh\n" % i for i in range(20_000))
-    path = tmp_path / "in.csv"
-    path.write_bytes(data)
-    text = MappedText.open(Source.open_path(path), Detection("csv", encoding="utf-8"))
-    assert text is not None
+    text = _mapped_file(tmp_path, data)
     view = text.view[: len(data)]
     text.release(len(data))
     assert bytes(view) == data
