@@ -115,6 +115,7 @@ class MappedSplitter:
         self._block_size = block_size
         self._pos = text.start
         self._line = 1
+        self._past = 0  # a cut must end after this file offset (see restart)
 
     def next(self) -> Task | None:
         """The next block, or ``None`` at the end."""
@@ -124,7 +125,7 @@ class MappedSplitter:
         end = pos + self._block_size
         while end < size:
             cut, newlines = self._record_end(pos, end)
-            if cut > 0:
+            if cut > self._past:
                 return self._task(pos, cut, newlines, final=False)
             end += self._block_size  # one record longer than a block: look further
         return self._task(pos, size, count_byte(self._text.data, NL, pos, size), final=True)
@@ -159,6 +160,9 @@ class MappedSplitter:
         used = len(at.data) - len(rest)
         self._line = at.line + count_byte(at.data, NL, 0, used)
         self._pos = self._text.start + at.offset + used
+        # the exact scan found no record end in the rest: the next cut must reach further
+        # (the streaming splitter gets there by joining the next chunk to the rest)
+        self._past = self._text.start + at.offset + len(at.data)
 
     def done(self, task: Task) -> None:
         """Releases the pages of the file before ``task`` (decoded, its own pages may still

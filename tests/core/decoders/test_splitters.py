@@ -115,3 +115,15 @@ def test_counters_match_bytes_count(data: bytes, start: int, end: int) -> None:
     assert count_byte(view, 10, start, end) == data.count(b"\n", start, end)
     assert count_pair(data, 34, 10, start, end) == (data.count(b'"', start, end),
                                                     data.count(b"\n", start, end))
+
+
+def test_a_block_with_no_record_end_is_cut_longer_next_time(tmp_path: Path) -> None:
+    """When the decoder used none of a block (its exact scan found no record end), the next
+    cut reaches past that block instead of cutting the same one forever."""
+    text = _mapped_file(tmp_path, b"".join(b"%d,x\n" % i for i in range(100)))
+    splitter = MappedSplitter(text, ord('"'), 64)
+    first = splitter.next()
+    assert first is not None
+    splitter.restart(first.data, [], first)
+    again = splitter.next()
+    assert again is not None and again.offset == 0 and len(again.data) > len(first.data)
