@@ -32,7 +32,7 @@ def content_hash(source: Source, block: int = 8 << 20) -> str:
         '5f0c...'
     """
     h = xxhash.xxh3_128()
-    mapped = source.map() if source.compression is None else None
+    mapped = source.map()
     if mapped is None:
         with source.open_raw() as f:
             while chunk := f.read(block):
