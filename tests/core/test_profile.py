@@ -94,3 +94,67 @@ def test_distinct_estimates_of_numbers_and_times_across_parts() -> None:
             assert not cols[name]["distinct_exact"]
         assert cols["small"]["distinct"] == 300 and cols["small"]["distinct_exact"]
         assert cols["amount"]["max"] == float(amounts.max())
+
+
+def _mixed_table(n: int) -> pa.Table:
+    rng = np.random.default_rng(5)
+    words = np.array(["ä", "b", "", "long text " * 5, "z"])
+    return pa.table({
+        "": pa.array(rng.integers(-5, 5, n)),  # a column named "" (CSV ',,' headers)
+        "s": pa.array([None if i % 7 == 0 else str(w) for i, w in
+                       enumerate(rng.choice(words, n))]),
+        "d": pa.array(rng.choice(["x", "y", "w"], n)).dictionary_encode(),
+        "f": pa.array([None if i % 5 == 0 else float(v) for i, v in
+                       enumerate(rng.normal(size=n))]),
+        "t": pa.array(rng.integers(0, 10**12, n), pa.timestamp("us", tz="UTC")),
+        "b": pa.array(rng.integers(0, 2, n).astype(bool)),
+        "l": pa.array([[i, i + 1] if i % 3 else None for i in range(n)]),
+    })
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_row_hashes_combined_from_column_hashes_equal_duckdb(tmp_path: Path,
+                                                             nested: bool) -> None:
+    table = _mixed_table(20_000)
+    if not nested:
+        table = table.drop_columns(["l"])
+    prof = Profiler()
+    for batch in table.to_batches(max_chunksize=6_000):
+        prof.update(batch)
+    # scalar columns: this DuckDB combines as combine_hashes does; a list: DuckDB's row hash
+    assert prof._combine_ok is (None if nested else True)
+    plain = table.set_column(2, "d", table.column("d").cast(pa.string()))
+    plain = plain.rename_columns(["e", *plain.column_names[1:]])  # SQL can't name "" (hash can)
+    path = tmp_path / "m.parquet"
+    pq.write_table(plain, path)
+    got = duckdb.sql(checksum_sql(plain.column_names, f"read_parquet('{path}')")).fetchone()[0]
+    assert f"{int(got):016x}" == prof.checksum
+
+
+def test_row_hashes_fall_back_to_duckdb_when_the_combination_differs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from logflow_dagster.core.quality import profile
+
+    table = _mixed_table(5_000).drop_columns(["l"])
+    right = Profiler()
+    right.update(table)
+    monkeypatch.setattr(profile, "combine_hashes", lambda hashes: hashes[0] ^ np.uint64(1))
+    wrong = Profiler()
+    wrong.update(table)
+    assert wrong._combine_ok is False and wrong.checksum == right.checksum
+
+
+def test_bounds_and_counts_when_new_values_arrive_late() -> None:
+    # exact counting by hashes: later batches that bring new values must move min/max,
+    # batches of known values must not be needed for them
+    first = pa.record_batch({"s": ["m", "n", "m", None], "i": [5, 6, 5, 5]})
+    later = pa.record_batch({"s": ["n", "a", "m", "zz"], "i": [6, -1, 9, 6]})
+    prof = Profiler()
+    for batch in (first, later, first):
+        prof.update(batch)
+    cols = {c["name"]: c for c in prof.to_dict()["columns"]}
+    assert (cols["s"]["min"], cols["s"]["max"], cols["s"]["distinct"]) == ("a", "zz", 4)
+    assert (cols["i"]["min"], cols["i"]["max"], cols["i"]["distinct"]) == (-1, 9, 4)
+    counts = Counter(["m", "n", "m", "n", "a", "m", "zz", "m", "n", "m"])
+    exact = -sum(c / 10 * math.log2(c / 10) for c in counts.values())
+    assert cols["s"]["entropy"] == pytest.approx(exact) and cols["s"]["nulls"] == 2

@@ -48,9 +48,9 @@ def checksum_sql(columns: list[str], relation: str) -> str:
 class ColumnProfile:
     """What the profile knows about one column.
 
-    While a column has at most ``ENTROPY_CAP`` distinct values they are counted exactly
-    (:class:`ValueCounts`; min/max then come from the distinct values at the end); past that
-    the counts seed a HyperLogLog and min/max are taken batch by batch.
+    While a column has at most ``ENTROPY_CAP`` distinct values they are counted exactly by
+    their hashes (:class:`ValueCounts`; min/max then come from the rows holding values not
+    seen before); past that the hashes seed a HyperLogLog and min/max are taken batch by batch.
     """
 
     name: str
@@ -72,9 +72,7 @@ class ColumnProfile:
 
     def bounds(self) -> tuple[Any, Any]:
         """(min, max) over everything seen."""
-        if self.counts is None:
-            return self.min, self.max
-        return _widest((self.min, self.max), self.counts.bounds())
+        return self.min, self.max
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -106,6 +104,37 @@ class ColumnProfile:
             distinct = self.hll.estimate()
             return (math.log2(distinct) if distinct > 1 else 0.0), False
         return self.counts.entropy(), True
+
+
+def combine_hashes(hashes: list[np.ndarray]) -> np.ndarray:
+    """DuckDB's ``hash(c0, ..., cn)`` from the column hashes ``hash(c0)``...``hash(cn)``:
+    ``h = ((h ^ (h >> 32)) * 0xd6e8feb86659fd93) ^ next`` (DuckDB's ``CombineHashScalar``).
+
+    Example:
+        >>> import numpy as np
+        >>> combine_hashes([np.array([1], np.uint64), np.array([2], np.uint64)]).tolist()
+        [15485907386658061713]
+    """
+    out = hashes[0].astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        for h in hashes[1:]:
+            out ^= out >> np.uint64(32)
+            out *= np.uint64(0xD6E8FEB86659FD93)
+            out ^= h
+    return out
+
+
+def _positional(batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+    """The batch with columns named c0..cn (hash ignores names; any name, even "", works)."""
+    return batch.rename_columns([f"c{i}" for i in range(batch.num_columns)])
+
+
+def _is_nested(t: pa.DataType) -> bool:
+    return pa.types.is_nested(t.value_type if pa.types.is_dictionary(t) else t)
+
+
+def _row_hash_sql(n: int) -> str:
+    return f"SELECT hash({', '.join(f'c{i}' for i in range(n))}) FROM _b"
 
 
 def _widest(a: tuple[Any, Any], b: tuple[Any, Any]) -> tuple[Any, Any]:
@@ -140,6 +169,7 @@ class Profiler:
         self.rows = 0
         self._sum = 0
         self.columns: dict[str, ColumnProfile] = {}
+        self._combine_ok: bool | None = None  # see _row_hashes
         # one DuckDB thread: batches are small and the other core is decoding and writing
         self._con = duckdb.connect(config={"autoinstall_known_extensions": "false",
                                            "autoload_known_extensions": "false",
@@ -158,29 +188,34 @@ class Profiler:
             if name not in self.columns:
                 self.columns[name] = ColumnProfile(name, type_label(column.type))
         self.rows += batch.num_rows
-        for name, column in zip(batch.column_names, batch.columns, strict=True):
-            self._update_column(self.columns[name], column)
-        # exact value counts make hashing a column for its HyperLogLog unnecessary
-        need_hll = [n for n in batch.column_names if self.columns[n].counts is None]
-        self._hash(batch, need_hll)
+        hashes = self._column_hashes(batch)
+        self._sum += int(np.sum(self._row_hashes(batch, hashes), dtype=np.uint64))
+        for name, column, h in zip(batch.column_names, batch.columns, hashes, strict=True):
+            self._update_column(self.columns[name], column, h)
 
-    def _hash(self, batch: pa.RecordBatch | pa.Table, columns: list[str]) -> None:
-        """Adds the row hashes to the checksum and the values of ``columns`` to their HLLs."""
-        # positional names: any column name (even "") is fine, and hash() ignores names
-        names = batch.column_names
-        position = {n: i for i, n in enumerate(names)}
-        row = f"hash({', '.join(f'c{i}' for i in range(len(names)))})"
-        per_col = "".join(f", hash(c{position[n]})" for n in columns)
-        data = batch.rename_columns([f"c{i}" for i in range(len(names))])
-        out = self._query(f"SELECT {row} AS _row{per_col} FROM _b", data)
-        row_hashes = out.column(0).to_numpy()
-        self._sum += int(np.sum(row_hashes.astype(np.uint64), dtype=np.uint64))
-        for i, name in enumerate(columns, start=1):
-            hashes = out.column(i).to_numpy()
-            column = batch.column(name)
-            if column.null_count:  # hash(NULL) is a value to DuckDB, not to the count
-                hashes = hashes[column.is_valid().to_numpy(zero_copy_only=False)]
-            self.columns[name].hll.update(hashes)
+    def _column_hashes(self, batch: pa.RecordBatch | pa.Table) -> list[np.ndarray]:
+        """DuckDB's ``hash`` of every value, one uint64 array per column (one query)."""
+        cols = ", ".join(f"hash(c{i})" for i in range(batch.num_columns))
+        out = self._query(f"SELECT {cols} FROM _b", _positional(batch))
+        return [c.to_numpy() for c in out.columns]
+
+    def _row_hashes(self, batch: pa.RecordBatch | pa.Table,
+                    hashes: list[np.ndarray]) -> np.ndarray:
+        """The row hashes ``hash(c0, ..., cn)`` of the checksum, combined here from the column
+        hashes as DuckDB combines them (three times cheaper than asking it for both). Checked
+        once per profiler against DuckDB on the first rows; a DuckDB whose combination
+        differs, and any batch with a nested column (DuckDB folds a list's or struct's
+        hash into the row's differently), is asked for the row hashes instead."""
+        if not any(_is_nested(f.type) for f in batch.schema):
+            if self._combine_ok is None:
+                head = batch.slice(0, 4096)
+                want = self._query(_row_hash_sql(head.num_columns), _positional(head))
+                self._combine_ok = bool(np.array_equal(want.column(0).to_numpy(), combine_hashes(
+                    [h[:head.num_rows] for h in hashes])))
+            if self._combine_ok:
+                return combine_hashes(hashes)
+        out = self._query(_row_hash_sql(batch.num_columns), _positional(batch))
+        return out.column(0).to_numpy()
 
     def _query(self, sql: str, data: pa.RecordBatch | pa.Table) -> pa.Table:
         self._con.register("_b", data)
@@ -192,34 +227,43 @@ class Profiler:
             self._con.unregister("_b")
         return out
 
-    def _to_hll(self, prof: ColumnProfile) -> None:
-        """Leaves exact counting: the distinct values seen so far give the bounds and seed the
-        HyperLogLog."""
+    @staticmethod
+    def _to_hll(prof: ColumnProfile) -> None:
+        """Leaves exact counting: the distinct hashes seen so far seed the HyperLogLog (the
+        bounds are already known)."""
         counts, prof.counts = prof.counts, None
-        if counts is None:
-            return
-        prof.min, prof.max = _widest((prof.min, prof.max), counts.bounds())
-        values = counts.values()
-        if len(values):
-            table = pa.table({"v": values})
-            prof.hll.update(self._query("SELECT hash(v) FROM _b", table).column(0).to_numpy())
+        if counts is not None:
+            prof.hll.update(counts.keys())
 
-    def _update_column(self, prof: ColumnProfile, column: pa.Array | pa.ChunkedArray) -> None:
+    def _update_column(self, prof: ColumnProfile, column: pa.Array | pa.ChunkedArray,
+                       hashes: np.ndarray) -> None:
         prof.count += len(column)
         prof.nulls += column.null_count
+        valid = hashes
+        if column.null_count:  # hash(NULL) is a value to DuckDB, not to the profile
+            valid = hashes[column.is_valid().to_numpy(zero_copy_only=False)]
         t = column.type
         if pa.types.is_dictionary(t):
-            column = pc.cast(column, t.value_type)
-            t = column.type
+            column, t = pc.cast(column, t.value_type), t.value_type
         if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
             prof.counts = None  # no exact counting or bounds of nested values; hashes only
+            prof.hll.update(valid)
             return
         if prof.counts is not None:
-            if prof.counts.add(column):
-                return
-            self._to_hll(prof)
-            return  # the values just counted gave the bounds
-        mm = pc.min_max(column)
+            fresh, all_new = prof.counts.add(valid)
+            if all_new:  # (as in a first batch)
+                self._widen(prof, column)
+            elif len(fresh):  # only rows holding a value not seen before can move the bounds
+                self._widen(prof, column.filter(pc.is_in(pa.array(hashes), value_set=fresh)))
+            if not prof.counts.ok:
+                self._to_hll(prof)
+            return
+        self._widen(prof, column)
+        prof.hll.update(valid)
+
+    @staticmethod
+    def _widen(prof: ColumnProfile, values: pa.Array | pa.ChunkedArray) -> None:
+        mm = pc.min_max(values)
         prof.min, prof.max = _widest((prof.min, prof.max), (mm["min"].as_py(), mm["max"].as_py()))
 
     def merge(self, other: Profiler) -> None:

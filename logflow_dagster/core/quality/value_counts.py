@@ -1,4 +1,10 @@
-"""Exact value counts of one column across batches, merged with Arrow kernels.
+"""Exact value counts of one column across batches, kept by the values' 64-bit hashes.
+
+The profile already has DuckDB's ``hash`` of every value (for the row checksum), so a column
+is counted by its hashes: an Arrow hash count over integers is a few times cheaper than one
+over the strings themselves, and the distinct hashes seed the HyperLogLog as they are when a
+column passes the cap. Two distinct values share a 64-bit hash with a probability of about
+``cap**2 / 2**65`` (1e-11 at the default cap), so the counts are exact in practice.
 
 Each batch contributes ``pc.value_counts``; the parts are summed with a hash group-by only
 when their combined length could pass the cap, so a column with a few hundred distinct values
@@ -6,8 +12,6 @@ costs one kernel call per batch and no Python loop over its values.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -17,84 +21,90 @@ _MAX_PARTS = 32  # consolidate at least this often, so memory stays near the cap
 
 
 class ValueCounts:
-    """Counts of the non-null values of a column while they number at most ``cap``.
+    """Counts of a column's values, given by their hashes, while they number at most ``cap``.
 
     Example:
+        >>> import numpy as np
         >>> vc = ValueCounts(cap=10)
-        >>> vc.add(pa.array(["a", "b", "a", None])), vc.add(pa.array(["b", "b"]))
-        (True, True)
-        >>> vc.distinct, sorted(zip(vc.values().to_pylist(), vc.counts().tolist()))
-        (2, [('a', 2), ('b', 3)])
+        >>> vc.add(np.array([7, 8, 7], dtype=np.uint64))[0].to_pylist()
+        [7, 8]
+        >>> vc.add(np.array([8, 9], dtype=np.uint64))[0].to_pylist(), vc.ok
+        ([9], True)
+        >>> vc.distinct, sorted(vc.counts().tolist())
+        (3, [1, 2, 2])
     """
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self._values: list[pa.Array] = []
+        self.ok = True  # False once more than ``cap`` distinct keys were seen
+        self._keys: list[pa.Array] = []
         self._counts: list[pa.Array] = []
-        self._upper = 0  # an upper bound of the distinct values held
+        self._known = pa.array([], pa.uint64())  # every key seen so far (at most ``cap``)
+        self._upper = 0  # an upper bound of the distinct keys held
 
-    def add(self, column: pa.Array | pa.ChunkedArray) -> bool:
-        """Counts one batch's values; False once the column has more than ``cap`` distinct."""
-        vc = pc.value_counts(column)
-        values, counts = vc.field("values"), vc.field("counts")
-        if values.null_count:
-            valid = values.is_valid()
-            values, counts = values.filter(valid), counts.filter(valid)
-        return self.extend(values, counts)
+    def add(self, hashes: np.ndarray) -> tuple[pa.Array, bool]:
+        """Counts one batch's (non-null) value hashes; :attr:`ok` says whether the column is
+        still within ``cap``.
 
-    def extend(self, values: pa.Array, counts: pa.Array) -> bool:
-        """Adds (value, count) pairs; False once there are more than ``cap`` distinct."""
-        if len(values):
-            self._values.append(values)
-            self._counts.append(counts)
-            self._upper += len(values)
-        if self._upper > self.cap or len(self._values) > _MAX_PARTS:
-            return self.consolidate()
-        return True
+        Returns:
+            The keys not seen before, and whether every key of the batch is one of them.
+        """
+        vc = pc.value_counts(pa.array(hashes, pa.uint64()))
+        keys, counts = vc.field("values"), vc.field("counts")
+        fresh = keys
+        if len(self._known):
+            fresh = keys.filter(pc.invert(pc.is_in(keys, value_set=self._known)))
+        self._extend(keys, counts, fresh)
+        return fresh, len(fresh) == len(keys)
 
     def merge(self, other: ValueCounts) -> bool:
         """Adds another column's counts; False when the union passes ``cap``."""
-        ok = True
-        for values, counts in zip(other._values, other._counts, strict=True):
-            ok = self.extend(values, counts) and ok
-        return ok and self.consolidate()
+        for keys, counts in zip(other._keys, other._counts, strict=True):
+            self._extend(keys, counts, keys)
+        return self.consolidate()
+
+    def _extend(self, keys: pa.Array, counts: pa.Array, fresh: pa.Array) -> None:
+        if len(keys):
+            self._keys.append(keys)
+            self._counts.append(counts)
+            self._upper += len(keys)
+        if len(fresh):
+            self._known = pa.concat_arrays([self._known, fresh])
+        if self._upper > self.cap or len(self._keys) > _MAX_PARTS or len(self._known) > self.cap:
+            self.consolidate()
 
     def consolidate(self) -> bool:
-        """Sums the parts into one; False when the distinct values are more than ``cap``."""
-        if len(self._values) > 1:
-            table = pa.table({"v": pa.concat_arrays(self._values),
+        """Sums the parts into one; False when the distinct keys are more than ``cap``."""
+        if len(self._keys) > 1:
+            table = pa.table({"k": pa.concat_arrays(self._keys),
                               "n": pa.concat_arrays(self._counts)})
-            summed = table.group_by("v").aggregate([("n", "sum")])
-            self._values = [summed.column("v").combine_chunks()]
+            summed = table.group_by("k").aggregate([("n", "sum")])
+            self._keys = [summed.column("k").combine_chunks()]
             self._counts = [summed.column("n_sum").combine_chunks()]
-        self._upper = len(self._values[0]) if self._values else 0
-        return self._upper <= self.cap
+            self._known = self._keys[0]
+        self._upper = len(self._keys[0]) if self._keys else 0
+        self.ok = self.ok and self._upper <= self.cap
+        return self.ok
 
     @property
     def distinct(self) -> int:
-        """The number of distinct non-null values (consolidates)."""
+        """The number of distinct keys (consolidates)."""
         self.consolidate()
         return self._upper
 
-    def values(self) -> pa.Array:
-        """The distinct values (after :meth:`consolidate`)."""
+    def keys(self) -> np.ndarray:
+        """The distinct keys (value hashes), as unsigned 64-bit integers."""
         self.consolidate()
-        return self._values[0] if self._values else pa.array([])
+        if not self._keys:
+            return np.zeros(0, dtype=np.uint64)
+        return self._keys[0].to_numpy(zero_copy_only=False)
 
     def counts(self) -> np.ndarray:
-        """The count of each of :meth:`values`."""
+        """The count of each of :meth:`keys`."""
         self.consolidate()
         if not self._counts:
             return np.zeros(0, dtype=np.int64)
         return self._counts[0].to_numpy(zero_copy_only=False)
-
-    def bounds(self) -> tuple[Any, Any]:
-        """(min, max) of the values, as Python objects (None when there are none)."""
-        values = self.values()
-        if not len(values):
-            return None, None
-        mm = pc.min_max(values)
-        return mm["min"].as_py(), mm["max"].as_py()
 
     def entropy(self) -> float | None:
         """Shannon entropy in bits of the value distribution (None without values)."""
