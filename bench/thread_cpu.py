@@ -8,6 +8,7 @@ with ``bench_convert.py`` / ``bench_ingest.py``.
 
     python bench/thread_cpu.py bench/data/events.csv
     python bench/thread_cpu.py bench/data/events.csv --ingest
+    python bench/thread_cpu.py bench/data/events_dirty.csv --error-policy quarantine
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("input")
     p.add_argument("--ingest", action="store_true", help="ingest into Iceberg, not convert")
+    p.add_argument("--error-policy", default="strict",
+                   help="strict (default), permissive or quarantine (e.g. for events_dirty.csv)")
     args = p.parse_args()
     work = tempfile.mkdtemp(prefix="logflow-thread-cpu-")
     try:
@@ -76,11 +79,13 @@ def main() -> None:
             if args.ingest:
                 from logflow_dagster.lakehouse.ingest import ingest
 
-                result = ingest(args.input, "bench.thread_cpu", project_dir=work)
+                result = ingest(args.input, "bench.thread_cpu", project_dir=work,
+                                error_policy=args.error_policy)
             else:
                 from logflow_dagster.core.convert import convert
 
-                result = convert(args.input, os.path.join(work, "out.parquet"))
+                result = convert(args.input, os.path.join(work, "out.parquet"),
+                                 error_policy=args.error_policy)
         wall = time.perf_counter() - started
     finally:
         shutil.rmtree(work, ignore_errors=True)

