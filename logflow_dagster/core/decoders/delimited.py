@@ -30,6 +30,10 @@ from .text_blocks import MappedText, utf8_blocks
 _TRUE = ["true", "True", "TRUE"]
 _FALSE = ["false", "False", "FALSE"]
 _RAW_LIMIT = 64 << 10  # longest raw text kept for one rejected record
+#: pyarrow's CSV chunk: typed parse of a 16 MiB block of the benchmark's event log, median
+#: CPU on this project's 2-core VM: 4 MiB chunks 154 ms, 2 MiB 91 ms, 1 MiB 80 ms, 512 KiB
+#: 79 ms (per-chunk overhead grows below that).
+_CHUNK = 1 << 20
 _SAMPLE_BYTES = 1 << 20  # header search window; 4x this is sampled for type inference
 
 
@@ -188,11 +192,12 @@ class DelimitedDecoder(Decoder):
         self.names = [f"column_{k}" for k in range(1, len(cells) + 1)]
         return 0
 
-    def _read_options(self, size: int = 4 << 20) -> pacsv.ReadOptions:
+    def _read_options(self) -> pacsv.ReadOptions:
         # One thread per block: blocks already run on two threads, and pyarrow's own threads
-        # cost three times the CPU here (0.41 vs 1.3 CPU-s for 1M rows on 2 cores).
-        return pacsv.ReadOptions(column_names=self.names, use_threads=False,
-                                 block_size=max(size, 1 << 20))
+        # cost three times the CPU here (0.41 vs 1.3 CPU-s for 1M rows on 2 cores). pyarrow
+        # parses a block in chunks of ``_CHUNK`` bytes: what one chunk's parse touches should
+        # stay in the CPU's caches (see _CHUNK).
+        return pacsv.ReadOptions(column_names=self.names, use_threads=False, block_size=_CHUNK)
 
     def _parse_options(self, handler: _InvalidRows | None = None) -> pacsv.ParseOptions:
         return pacsv.ParseOptions(
@@ -218,8 +223,8 @@ class DelimitedDecoder(Decoder):
     def _parse_text(self, data: bytes, handler: _InvalidRows | None = None) -> pa.Table:
         assert self.names is not None
         types = dict.fromkeys(self.names, pa.string())
-        # pyarrow's default-sized chunks, joined by the caller: parsing a 16 MiB block as one
-        # chunk took 1.7x the CPU (98 vs 58 ms, cache misses), far more than the join costs
+        # chunks of _CHUNK bytes, joined by the caller: parsing a 16 MiB block as one chunk
+        # took 1.7x the CPU (cache misses), far more than the join costs
         return pacsv.read_csv(pa.BufferReader(data), read_options=self._read_options(),
                               parse_options=self._parse_options(handler),
                               convert_options=self._convert_options(types))
