@@ -133,3 +133,36 @@ def test_mapped_and_streamed_reads_agree(tmp_path: Path, monkeypatch) -> None:
     assert mapped.equals(streamed) and mapped.num_rows == 400 - 7 - 5
     assert mapped_errors == streamed_errors and len(mapped_errors) == 7
     assert "late" in mapped.column_names
+
+
+def test_empty_objects_are_never_dropped(tmp_path: Path, duck: duckdb.DuckDBPyConnection) -> None:
+    # only empty objects: there is no column to write them to, so they are rejected (kept in
+    # quarantine with their lines); beside records with fields they are rows of nulls
+    lines = tmp_path / "e.jsonl"
+    lines.write_text("{}\n{ }\n")
+    array = tmp_path / "e.json"
+    array.write_text("[{}, {}, {}]")
+    for src, n in ((lines, 2), (array, 3)):
+        q = tmp_path / f"{src.name}.quarantine.jsonl"
+        r = convert(src, tmp_path / f"{src.name}.parquet", error_policy="quarantine", quarantine=str(q))
+        assert (r.rows_read, r.rows_written, r.rows_rejected) == (n, 0, n)
+        bad = [json.loads(x) for x in q.read_text().splitlines()]
+        assert len(bad) == n and all("without fields" in b["reason"] for b in bad)
+    assert [b["line"] for b in (json.loads(x) for x in
+                                (tmp_path / "e.jsonl.quarantine.jsonl").read_text().splitlines())] == [1, 2]
+    mixed = tmp_path / "m.jsonl"
+    mixed.write_text("{}\n" * 3 + "".join(f'{{"a": {i}}}\n' for i in range(5)) + "{}\n")
+    r = convert(mixed, tmp_path / "m.parquet")
+    assert (r.rows_read, r.rows_written) == (9, 9)
+    got = duck.execute(f"SELECT count(*), count(a), sum(a) FROM '{tmp_path / 'm.parquet'}'").fetchone()
+    assert got == (9, 5, 10)
+
+
+def test_empty_objects_after_known_columns_are_rows_of_nulls() -> None:
+    from logflow_dagster.core.decoders.records import RecordBatcher
+
+    batcher = RecordBatcher()
+    first, _ = batcher.build([{"a": 1, "b": "x"}], [1], ['{"a": 1, "b": "x"}'])
+    later, bad = batcher.build([{}, {}], [2, 3], ["{}", "{}"])
+    assert first is not None and later is not None and not bad
+    assert later.to_pylist() == [{"a": None, "b": None}, {"a": None, "b": None}]

@@ -54,12 +54,11 @@ class JsonLinesDecoder(Decoder):
 
     def _block(self, data: bytes | memoryview, line: int, offset: int,
                table: pa.Table | None) -> Iterator[DecodedBatch]:
-        if table is not None:
-            self.schema = (table.schema if self.schema is None
-                           else _grow(self.schema, table.schema))
-        else:
+        if table is None or (table.num_columns == 0 and table.num_rows):
+            # refused, or only empty objects and no column known yet: record by record
             yield from self._parse_slow(bytes(data), line, offset)
             return
+        self.schema = table.schema if self.schema is None else _grow(self.schema, table.schema)
         for batch in table.combine_chunks().to_batches(max_chunksize=max(self.options.batch_size,
                                                                          table.num_rows)):
             typed, failures = self.typer.apply(batch)

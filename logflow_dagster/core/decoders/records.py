@@ -76,6 +76,11 @@ class RecordBatcher:
                 reject(i, f"expected a JSON object, found {type(rec).__name__}")
                 continue
             keys.update(dict.fromkeys(rec))
+        if not keys:  # only empty objects: rows of nulls of the columns known so far, if any
+            keys = dict.fromkeys(self.types)
+            if not keys:
+                for i in range(len(records)):
+                    reject(i, "JSON object without fields: no column to write it to yet")
         for key in keys:
             self._plan(key, records, bad, reject)
         good = [i for i in range(len(records)) if i not in bad]
