@@ -274,6 +274,11 @@ class _Run:
         """Conforms a step's batch to the stream's schema and starts profiling it; returns
         the batch and its segment."""
         batch = step.batch
+        if batch is not None and batch.num_columns == 0 and batch.num_rows:
+            # decoders reject records without fields themselves; this keeps any other case
+            # from being dropped silently (a file cannot hold rows without columns)
+            raise DataError(f"{batch.num_rows} records without any field: no column to write "
+                            "them to", source=self.path, record=self.rows_read + 1)
         if batch is not None:  # a 0-row batch still tells the schema (header-only)
             batch, changed = self.aligner.conform(batch)
             if changed:

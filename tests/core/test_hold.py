@@ -79,3 +79,21 @@ def test_the_hold_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     r = _run(tmp_path, sink, src)
     assert sink.log[:2] == ["begin", "write"]  # the first step filled the hold
     assert r.rows_written == 19_980
+
+
+def test_rows_without_columns_stop_with_a_clear_error(tmp_path) -> None:
+    # a decoder that yields rows without any column (none of ours does: they reject such
+    # records) must not have them dropped silently or crash the profile
+    from logflow_dagster.core.convert import _Run
+    from logflow_dagster.core.decoders.base import DecodedBatch
+    from logflow_dagster.core.errors import DataError, ErrorPolicy
+
+    class NoColumns:
+        def batches(self):
+            yield DecodedBatch(pa.RecordBatch.from_struct_array(
+                pa.array([{}] * 3, type=pa.struct([]))))
+
+    run = _Run("in.bin", ErrorPolicy.PERMISSIVE, None)
+    sink = ParquetSink(str(tmp_path / "o.parquet"), ParquetOptions())
+    with pytest.raises(DataError, match="3 records without any field"):
+        run.consume(NoColumns(), sink)

@@ -338,6 +338,10 @@ class AvroDecoder(Decoder):
         if mapper.wrap_value:
             rows = [{"value": r} for r in rows]
         numbers = np.arange(before + 1, before + 1 + len(rows), dtype=np.int64)
+        if not len(mapper.schema):  # a record type without fields: no column to write to
+            return DecodedBatch(None, [RowError("Avro record without fields: no column to "
+                                                "write it to", raw=json_text(row), record=int(n))
+                                       for row, n in zip(rows, numbers, strict=True)] + trailing)
         errors: list[RowError] = []
         try:
             batch = pa.RecordBatch.from_pylist(self._convert(mapper, rows), schema=mapper.schema)

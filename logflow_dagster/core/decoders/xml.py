@@ -288,9 +288,14 @@ class XmlDecoder(Decoder):
         names: dict[str, None] = {}
         for row in pending.rows:
             names.update(dict.fromkeys(row))
-        if not names:  # records without any value: rows without columns
-            empty = pa.array([{}] * len(pending.rows), type=pa.struct([]))
-            return DecodedBatch(pa.RecordBatch.from_struct_array(empty))
+        if not names:  # records without any value: rows of nulls of the columns known so far
+            names = dict.fromkeys(typer.plans)
+            if not names:  # none yet: nothing to write them to, and never dropped
+                return DecodedBatch(None, [
+                    RowError("XML record without values: no column to write it to yet",
+                             line=line, raw=raw, record=record)
+                    for line, raw, record in zip(pending.lines, pending.raws, pending.records,
+                                                 strict=True)])
         arrays = [pa.array([row.get(name) for row in pending.rows], type=pa.string())
                   for name in names]
         batch = pa.RecordBatch.from_arrays(arrays, names=list(names))

@@ -22,6 +22,7 @@ from fastavro.write import Writer
 from hypothesis import given
 from hypothesis import strategies as st
 
+from logflow_dagster.core.convert import convert
 from logflow_dagster.core.decoders import DecodedBatch, DecodeOptions, get_decoder
 from logflow_dagster.core.detect.result import Detection
 from logflow_dagster.core.errors import DataError, LogflowError
@@ -326,3 +327,13 @@ def test_fuzz_random_blocks_after_valid_header(data: bytes) -> None:
 @given(flipped_or_cut(_VALID_BYTES))
 def test_fuzz_mutated_and_truncated(data: bytes) -> None:
     _decode_or_logflow_error(data)
+
+
+def test_records_of_a_type_without_fields_are_rejected_not_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "empty.avro"
+    with open(path, "wb") as f:
+        fastavro.writer(f, {"type": "record", "name": "r", "fields": []}, [{}, {}, {}])
+    r = convert(path, tmp_path / "e.parquet", error_policy="permissive")
+    assert (r.rows_read, r.rows_written, r.rows_rejected) == (3, 0, 3)
+    assert "without fields" in r.errors_sample[0]["reason"]
+    assert [e["record"] for e in r.errors_sample] == [1, 2, 3]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from logflow_dagster.core.convert import convert
 from logflow_dagster.core.decoders import DecodedBatch, DecodeOptions, get_decoder
 from logflow_dagster.core.decoders import xml as xml_module
 from logflow_dagster.core.decoders.xml import RAW_CAP
@@ -301,11 +303,12 @@ def test_not_xml_raises_data_error(tmp_path: Path, content: bytes) -> None:
     assert str(path) in str(caught.value)
 
 
-def test_records_without_values_are_rows(tmp_path: Path) -> None:
+def test_records_without_values_before_any_column_are_rejected(tmp_path: Path) -> None:
+    # a row with no column cannot be written (Parquet and Iceberg need one): rejected, counted
     path = tmp_path / "empty.xml"
     path.write_text("<r><e/><e/><e/></r>")
     batches = decode(path)[0]
-    assert sum(b.records for b in batches) == 3 and errors_of(batches) == []
+    assert sum(b.records for b in batches) == 3 and len(errors_of(batches)) == 3
 
 
 def test_no_repeated_child_falls_back_to_root_children(tmp_path: Path) -> None:
@@ -386,3 +389,21 @@ def test_fuzz_only_logflow_errors(tmp_path: Path, content: bytes) -> None:
     for b in batches:
         assert b.batch is None or isinstance(b.batch, pa.RecordBatch)
         assert all(isinstance(e, RowError) and (e.line is None or e.line >= 1) for e in b.errors)
+
+
+def test_records_without_values_are_never_dropped(tmp_path: Path) -> None:
+    # before any column is known they are rejected with their lines; after, rows of nulls
+    only = tmp_path / "only.xml"
+    only.write_text("<rows>\n<row/>\n<row></row>\n</rows>\n")
+    q = tmp_path / "only.quarantine.jsonl"
+    r = convert(only, tmp_path / "only.parquet", error_policy="quarantine", quarantine=str(q))
+    assert (r.rows_read, r.rows_written, r.rows_rejected) == (2, 0, 2)
+    bad = [json.loads(x) for x in q.read_text().splitlines()]
+    assert [b["line"] for b in bad] == [2, 3] and "without values" in bad[0]["reason"]
+    later = tmp_path / "later.xml"
+    later.write_text("<rows>" + "".join(f'<row a="{i}"/>' for i in range(3)) + "<row/>" * 4
+                     + "</rows>")
+    r = convert(later, tmp_path / "later.parquet", batch_size=3)
+    assert (r.rows_read, r.rows_written) == (7, 7)
+    got = duckdb.sql(f"SELECT count(*), count(a), sum(a) FROM '{tmp_path / 'later.parquet'}'")
+    assert got.fetchone() == (7, 3, 3)
