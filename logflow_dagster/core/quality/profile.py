@@ -70,22 +70,17 @@ class ColumnProfile:
             return self.counts.distinct
         return round(self.hll.estimate()) if self.count > self.nulls else 0
 
-    def bounds(self) -> tuple[Any, Any]:
-        """(min, max) over everything seen."""
-        return self.min, self.max
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
         entropy, exact = self.entropy()
-        lo, hi = self.bounds()
         return {
             "name": self.name,
             "type": self.type,
             "count": self.count,
             "nulls": self.nulls,
             "null_ratio": (self.nulls / self.count) if self.count else 0.0,
-            "min": jsonable(lo),
-            "max": jsonable(hi),
+            "min": jsonable(self.min),
+            "max": jsonable(self.max),
             "distinct": self.distinct,
             "distinct_exact": self.counts is not None,
             "entropy": entropy,

@@ -6,9 +6,10 @@ over the strings themselves, and the distinct hashes seed the HyperLogLog as the
 column passes the cap. Two distinct values share a 64-bit hash with a probability of about
 ``cap**2 / 2**65`` (1e-11 at the default cap), so the counts are exact in practice.
 
-Each batch contributes ``pc.value_counts``; the parts are summed with a hash group-by only
-when their combined length could pass the cap, so a column with a few hundred distinct values
-costs one kernel call per batch and no Python loop over its values.
+Each batch contributes ``pc.value_counts``; the keys seen so far tell the batch's new ones,
+and the parts are summed with a hash group-by only when they are many or read, so a column with
+a few hundred distinct values costs a few kernel calls per batch and no Python loop over its
+values.
 """
 
 from __future__ import annotations
@@ -36,11 +37,14 @@ class ValueCounts:
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.ok = True  # False once more than ``cap`` distinct keys were seen
-        self._keys: list[pa.Array] = []
+        self._keys: list[pa.Array] = []  # parts: the distinct keys of each batch added
         self._counts: list[pa.Array] = []
-        self._known = pa.array([], pa.uint64())  # every key seen so far (at most ``cap``)
-        self._upper = 0  # an upper bound of the distinct keys held
+        self._known = pa.array([], pa.uint64())  # each key seen so far, once
+
+    @property
+    def ok(self) -> bool:
+        """Whether the column is still within ``cap`` distinct values."""
+        return len(self._known) <= self.cap
 
     def add(self, hashes: np.ndarray) -> tuple[pa.Array, bool]:
         """Counts one batch's (non-null) value hashes; :attr:`ok` says whether the column is
@@ -50,58 +54,54 @@ class ValueCounts:
             The keys not seen before, and whether every key of the batch is one of them.
         """
         vc = pc.value_counts(pa.array(hashes, pa.uint64()))
-        keys, counts = vc.field("values"), vc.field("counts")
-        fresh = keys
-        if len(self._known):
-            fresh = keys.filter(pc.invert(pc.is_in(keys, value_set=self._known)))
-        self._extend(keys, counts, fresh)
+        keys = vc.field("values")
+        fresh = self._extend(keys, vc.field("counts"))
         return fresh, len(fresh) == len(keys)
 
     def merge(self, other: ValueCounts) -> bool:
         """Adds another column's counts; False when the union passes ``cap``."""
         for keys, counts in zip(other._keys, other._counts, strict=True):
-            self._extend(keys, counts, keys)
-        return self.consolidate()
+            self._extend(keys, counts)
+        return self.ok
 
-    def _extend(self, keys: pa.Array, counts: pa.Array, fresh: pa.Array) -> None:
+    def _extend(self, keys: pa.Array, counts: pa.Array) -> pa.Array:
+        """Adds one part (distinct keys and their counts); returns the keys not seen before."""
+        fresh = keys
+        if len(self._known) and len(keys):
+            fresh = keys.filter(pc.invert(pc.is_in(keys, value_set=self._known)))
         if len(keys):
             self._keys.append(keys)
             self._counts.append(counts)
-            self._upper += len(keys)
         if len(fresh):
             self._known = pa.concat_arrays([self._known, fresh])
-        if self._upper > self.cap or len(self._keys) > _MAX_PARTS or len(self._known) > self.cap:
-            self.consolidate()
+        if len(self._keys) > _MAX_PARTS:
+            self._consolidate()
+        return fresh
 
-    def consolidate(self) -> bool:
-        """Sums the parts into one; False when the distinct keys are more than ``cap``."""
+    def _consolidate(self) -> None:
+        """Sums the parts into one."""
         if len(self._keys) > 1:
             table = pa.table({"k": pa.concat_arrays(self._keys),
                               "n": pa.concat_arrays(self._counts)})
             summed = table.group_by("k").aggregate([("n", "sum")])
             self._keys = [summed.column("k").combine_chunks()]
             self._counts = [summed.column("n_sum").combine_chunks()]
-            self._known = self._keys[0]
-        self._upper = len(self._keys[0]) if self._keys else 0
-        self.ok = self.ok and self._upper <= self.cap
-        return self.ok
 
     @property
     def distinct(self) -> int:
-        """The number of distinct keys (consolidates)."""
-        self.consolidate()
-        return self._upper
+        """The number of distinct keys."""
+        return len(self._known)
 
     def keys(self) -> np.ndarray:
         """The distinct keys (value hashes), as unsigned 64-bit integers."""
-        self.consolidate()
+        self._consolidate()
         if not self._keys:
             return np.zeros(0, dtype=np.uint64)
         return self._keys[0].to_numpy(zero_copy_only=False)
 
     def counts(self) -> np.ndarray:
         """The count of each of :meth:`keys`."""
-        self.consolidate()
+        self._consolidate()
         if not self._counts:
             return np.zeros(0, dtype=np.int64)
         return self._counts[0].to_numpy(zero_copy_only=False)
