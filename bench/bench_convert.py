@@ -70,14 +70,17 @@ BUSY_FRACTION = 0.15
 OUR_JSON_KEYS = ("input", "output", "format", "rows_read", "rows_written", "rows_rejected",
                  "quarantine", "columns", "checksum", "duration_s", "rows_per_s", "bytes_per_s")
 
-#: Runs in the reference subprocess: ``python -c REF_CODE SQL``.
+#: Runs in the reference subprocess: ``python -c REF_CODE SQL``; ``work_s`` is the statement's
+#: own time, after ``import duckdb`` (``bench_ingest.py --warm-imports`` compares those).
 REF_CODE = """\
-import json, sys
+import json, sys, time
 import duckdb
 con = duckdb.connect()
 con.execute("SET autoinstall_known_extensions=false")
+started = time.perf_counter()
 rows = con.execute(sys.argv[1]).fetchone()[0]
-print(json.dumps({"rows_written": rows, "duckdb": duckdb.__version__}))
+print(json.dumps({"rows_written": rows, "duckdb": duckdb.__version__,
+                  "work_s": time.perf_counter() - started}))
 """
 
 #: Types forced by the ``duckdb-typed`` reference of the dirty case.

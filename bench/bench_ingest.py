@@ -79,18 +79,7 @@ r = ingest(src, "bench.events", catalog=CatalogConfig.embedded(project), project
 print(json.dumps({"rows_read": r.rows_read, "rows_written": r.rows_written,
                   "rows_rejected": r.rows_rejected, "snapshot_id": r.snapshot_id,
                   "data_files": len(r.data_files), "duration_s": r.duration_s,
-                  "work_s": time.perf_counter() - started if warm else None}))
-"""
-
-#: The reference, timed inside its process after ``import duckdb`` (the warm comparison).
-REF_WARM_CODE = """\
-import json, sys, time
-import duckdb
-con = duckdb.connect()
-con.execute("SET autoinstall_known_extensions=false")
-started = time.perf_counter()
-rows = con.execute(sys.argv[1]).fetchone()[0]
-print(json.dumps({"rows_written": rows, "work_s": time.perf_counter() - started}))
+                  "work_s": time.perf_counter() - started}))
 """
 
 #: Runs in the compaction subprocess: ``python -c COMPACT_CODE PROJECT_DIR``.
@@ -274,9 +263,8 @@ def measure_ingest(args: argparse.Namespace, csv: Path, records: int) -> list[Me
         ref_out.unlink(missing_ok=True)
         sql = (f"COPY (SELECT * FROM read_csv({sql_str(csv)})) TO {sql_str(ref_out)} "
                "(FORMAT parquet, COMPRESSION zstd)")
-        run = run_measured([sys.executable, "-c", REF_WARM_CODE if args.warm_imports else REF_CODE,
-                            sql], args.timeout)
-        run = _after_imports(run, args)
+        run = _after_imports(run_measured([sys.executable, "-c", REF_CODE, sql], args.timeout),
+                             args)
         ref.runs.append(run)
         if run.error is None:
             rows = (run.result or {}).get("rows_written")
