@@ -11,6 +11,7 @@ Environment overrides (for deployments that reuse a project's config):
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
@@ -126,6 +127,28 @@ def _prepare_local(config: CatalogConfig) -> None:
         Path(parsed.path).mkdir(parents=True, exist_ok=True)
 
 
+_FIRST_OPEN_ATTEMPTS = 5
+
+
+def _open_sql_catalog(name: str, properties: dict[str, str]) -> Catalog:
+    """A ``SqlCatalog``, safe when several processes open a new catalog at once.
+
+    pyiceberg checks for its bookkeeping tables and then creates them; two first openers can
+    both see them missing, and the slower one's ``CREATE TABLE`` fails ("already exists" on
+    SQLite, a unique violation on PostgreSQL). Opening again finds the tables the other made,
+    so a failed first open is retried a few times before its error is raised.
+    """
+    from pyiceberg.catalog.sql import SqlCatalog
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(1, _FIRST_OPEN_ATTEMPTS):
+        try:
+            return SqlCatalog(name, **properties)
+        except DBAPIError:
+            time.sleep(0.05 * attempt)
+    return SqlCatalog(name, **properties)
+
+
 def open_catalog(config: CatalogConfig) -> Catalog:
     """Open (and on first use create) the catalog a config describes.
 
@@ -146,9 +169,7 @@ def open_catalog(config: CatalogConfig) -> Catalog:
     _prepare_local(config)
     properties = {**config.properties, "uri": config.uri, "warehouse": config.warehouse}
     if config.kind == "sql":
-        from pyiceberg.catalog.sql import SqlCatalog
-
-        return SqlCatalog(config.name, **properties)
+        return _open_sql_catalog(config.name, properties)
     from pyiceberg.catalog.rest import RestCatalog
 
     return RestCatalog(config.name, **properties)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -98,3 +99,69 @@ def test_postgres_catalog(tmp_path: Path, ice):
         cat.drop_namespace(namespace)
         assert namespace not in {ns[0] for ns in cat.list_namespaces()}
         close_catalog(cat)
+
+
+def open_at_once(cfg: CatalogConfig, openers: int = 6) -> list[str]:
+    """Open a new catalog from several threads released together; each then lists namespaces
+    and makes one (the first open of a new catalog creates its bookkeeping tables)."""
+    barrier = threading.Barrier(openers)
+    errors: list[str] = []
+
+    def first_use(i: int) -> None:
+        barrier.wait()
+        try:
+            cat = open_catalog(cfg)
+            try:
+                ensure_namespace(cat, f"ns{i}")
+            finally:
+                close_catalog(cat)
+        except Exception as exc:  # collected: the test asserts there are none
+            errors.append(f"{exc.__class__.__name__}: {exc}")
+
+    threads = [threading.Thread(target=first_use, args=(i,)) for i in range(openers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_concurrent_first_open_sqlite(tmp_path: Path):
+    """Parallel first ingests open the new embedded catalog together: none may fail on the
+    bookkeeping tables another opener created between pyiceberg's check and its CREATE."""
+    for attempt in range(5):
+        cfg = CatalogConfig.embedded(tmp_path / f"p{attempt}")
+        assert open_at_once(cfg) == []
+        cat = open_catalog(cfg)
+        assert sorted(ns[0] for ns in cat.list_namespaces()) == [f"ns{i}" for i in range(6)]
+        close_catalog(cat)
+
+
+@pytest.mark.services
+def test_concurrent_first_open_postgres(tmp_path: Path):
+    """The same on PostgreSQL, in a new schema (there the loser gets a unique violation)."""
+    import sqlalchemy
+
+    require_postgres()
+    engine = sqlalchemy.create_engine(PG_URL)
+    try:
+        for attempt in range(3):
+            schema = f"lf_first_open_{uuid.uuid4().hex[:10]}"
+            with engine.begin() as con:
+                con.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+            try:
+                sep = "&" if "?" in PG_URL else "?"
+                cfg = CatalogConfig(name="first_open",
+                                    uri=f"{PG_URL}{sep}options=-csearch_path%3D{schema}",
+                                    warehouse=(tmp_path / f"w{attempt}").as_uri())
+                assert open_at_once(cfg) == []
+                with engine.connect() as con:
+                    made = con.execute(sqlalchemy.text(
+                        f"SELECT count(DISTINCT namespace) FROM {schema}.iceberg_namespace_properties"
+                    )).scalar()
+                assert made == 6
+            finally:
+                with engine.begin() as con:
+                    con.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+    finally:
+        engine.dispose()
