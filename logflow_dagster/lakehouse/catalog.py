@@ -136,7 +136,8 @@ def _open_sql_catalog(name: str, properties: dict[str, str]) -> Catalog:
     pyiceberg checks for its bookkeeping tables and then creates them; two first openers can
     both see them missing, and the slower one's ``CREATE TABLE`` fails ("already exists" on
     SQLite, a unique violation on PostgreSQL). Opening again finds the tables the other made,
-    so a failed first open is retried a few times before its error is raised.
+    so an open whose ``CREATE TABLE`` failed is retried a few times before its error is
+    raised. Other errors (an unreachable server, bad credentials) are raised at once.
     """
     from pyiceberg.catalog.sql import SqlCatalog
     from sqlalchemy.exc import DBAPIError
@@ -144,7 +145,9 @@ def _open_sql_catalog(name: str, properties: dict[str, str]) -> Catalog:
     for attempt in range(1, _FIRST_OPEN_ATTEMPTS):
         try:
             return SqlCatalog(name, **properties)
-        except DBAPIError:
+        except DBAPIError as err:
+            if not (err.statement or "").lstrip().upper().startswith("CREATE TABLE"):
+                raise
             time.sleep(0.05 * attempt)
     return SqlCatalog(name, **properties)
 

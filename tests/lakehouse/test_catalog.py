@@ -102,8 +102,8 @@ def test_postgres_catalog(tmp_path: Path, ice):
 
 
 def open_at_once(cfg: CatalogConfig, openers: int = 6) -> list[str]:
-    """Open a new catalog from several threads released together; each then lists namespaces
-    and makes one (the first open of a new catalog creates its bookkeeping tables)."""
+    """Open a new catalog from several threads released together, each then making namespace
+    ``ns<i>`` (the first open of a new catalog creates its bookkeeping tables); the errors."""
     barrier = threading.Barrier(openers)
     errors: list[str] = []
 
