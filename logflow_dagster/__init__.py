@@ -1,7 +1,9 @@
 """logflow-dagster: files of any format -> quality-checked lakehouse tables, as Dagster assets.
 
 The public API is imported lazily so that ``import logflow_dagster`` (and ``logflow --help``)
-stays cheap:
+stays cheap. Importing it changes nothing process-wide (allocators, thread counts): the
+``logflow`` command tunes its own process, a user's code can call
+:func:`logflow_dagster.startup.tune_process`.
 
 Example:
     >>> from logflow_dagster import convert  # doctest: +SKIP
@@ -13,11 +15,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .startup import arrow_jemalloc
-
 __version__ = "0.1.0"
-
-arrow_jemalloc()  # Arrow reads its allocator choice when it loads, so before anything imports it
 
 _LAZY = {
     "convert": "logflow_dagster.core.convert",

@@ -26,11 +26,15 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from .core.errors import UsageError
+from .core.identifiers import RULE as IDENTIFIER_RULE
+from .core.identifiers import identifier_problem
+from .core.quality.rule_types import BOUNDED, RULE_TYPES, needed_settings
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -49,6 +53,31 @@ class CatalogSettings(_Model):
                                        description="Passed to pyiceberg (s3.endpoint ...).")
 
 
+class ReaderOptions(_Model):
+    """How a source's files are read: overrides of what detection finds (the fields of
+    :class:`~logflow_dagster.core.convert.ReadOptions` except ``format``). A key not listed
+    here fails validation, naming it."""
+
+    encoding: str | None = Field(None, description="Text encoding, e.g. utf-8, cp1252.")
+    delimiter: str | None = Field(None, description="One-character field delimiter.")
+    header: bool | None = Field(None, description="Whether the first row is a header.")
+    sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index.")
+    schema_: dict[str, str] | None = Field(
+        None, alias="schema", description='Column types, e.g. {"amount": "decimal(12,2)"}.')
+    batch_size: int | None = Field(None, ge=1, description="Rows per decoded batch.")
+    schema_cache: str | None = Field(None, description="Schema cache file (SQLite).")
+    mmap: bool | None = Field(
+        None, description="Memory-map local files (faster; off by default for landing "
+                          "folders: a file truncated while mapped ends the process).")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        """The set options, keyed as ReadOptions names them (``schema``, not ``schema_``)."""
+        kwargs.setdefault("by_alias", True)
+        return super().model_dump(**kwargs)
+
+
 class SourceConfig(_Model):
     """One landing location feeding one table."""
 
@@ -65,8 +94,9 @@ class SourceConfig(_Model):
     schema_policy: Literal["strict", "merge", "evolve"] = Field(
         "merge", description="strict: the table's columns exactly; merge: add columns, widen "
                              "types; evolve: as merge, and missing columns become null.")
-    options: dict[str, Any] = Field(default_factory=dict,
-                                    description="Reader options: delimiter, header, schema.")
+    options: ReaderOptions = Field(default_factory=ReaderOptions,
+                                   description="Reader options: encoding, delimiter, header, "
+                                               "sheet, schema, batch_size, mmap.")
     partitioning: Literal["file", "daily", "hourly"] = Field(
         "file", description="Dagster partitions: one per landed file, or a daily/hourly window "
                             "of files by their modification time.")
@@ -83,8 +113,9 @@ class SourceConfig(_Model):
     @field_validator("table")
     @classmethod
     def _qualified(cls, value: str) -> str:
-        if "." not in value:
-            raise ValueError("must be namespace.table")
+        problem = identifier_problem(value)
+        if problem is not None:
+            raise ValueError(f"{problem}; use {IDENTIFIER_RULE}")
         return value
 
     @property
@@ -96,11 +127,9 @@ class SourceConfig(_Model):
 def _rule_requirements(schema: dict[str, Any]) -> None:
     """Adds to the rule's JSON schema which settings each rule type needs, from the engine's
     own table, so that ``dg check yaml`` names a rule's missing key and its line."""
-    from .core.quality.rules import BOUNDED, NEEDS, RULE_TYPES
-
     conditions = []
     for rule_type in RULE_TYPES:
-        keys = sorted(k for k, types in NEEDS.items() if rule_type in types)
+        keys = needed_settings(rule_type)
         then: dict[str, Any] = {"required": keys,
                                 "properties": {k: {"not": {"type": "null"}} for k in keys}}
         if rule_type in BOUNDED:  # no min: then a max ("'max' is a required property")
@@ -117,9 +146,7 @@ class RuleConfig(_Model):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_rule_requirements)
 
-    type: Literal["not_null", "unique", "accepted_values", "range", "regex", "row_count",
-                  "null_ratio", "distinct_count", "entropy", "freshness", "schema",
-                  "pandera", "great_expectations"] = Field(description="The rule.")
+    type: Literal[RULE_TYPES] = Field(description="The rule.")  # type: ignore[valid-type]
     column: str | None = Field(None, description="The column the rule looks at.")
     values: list[Any] | None = Field(None, description="accepted_values: the allowed values; "
                                                        "schema: the expected columns.")
@@ -207,6 +234,21 @@ class ProjectConfig(_Model):
                                   description="Asset-spec overrides: key prefix, group, owners, "
                                               "tags, kinds.")
     root: str = Field(".", description="Project folder (set from the config file's folder).")
+
+    @field_validator("checks")
+    @classmethod
+    def _checks_have_a_writer(cls, checks: dict[str, list[RuleConfig]],
+                              info: ValidationInfo) -> dict[str, list[RuleConfig]]:
+        sources = info.data.get("sources")
+        if sources is None:  # the sources failed validation: that error is reported
+            return checks
+        written = {s.table for s in sources}
+        for table in checks:
+            if table not in written:
+                known = ", ".join(sorted(written)) or "none"
+                raise ValueError(f"rules for {table!r}, which no source writes (tables of "
+                                 f"the sources: {known})")
+        return checks
 
     def rules_for(self, table: str) -> list[RuleConfig]:
         """The rules declared for ``table``."""
@@ -301,8 +343,9 @@ def parse_config(raw: dict[str, Any], source: str = "<config>",
     try:
         return ProjectConfig.model_validate(raw)
     except ValidationError as err:
-        raise UsageError("\n".join(located(source, text, e["loc"], e["msg"])
-                                    for e in err.errors())) from None
+        raise UsageError("\n".join(
+            located(source, text, e["loc"], e["msg"].removeprefix("Value error, "))
+            for e in err.errors())) from None
 
 
 def located(source: str, text: str | None, loc: Sequence[str | int], message: str) -> str:

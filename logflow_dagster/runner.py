@@ -116,13 +116,41 @@ def run_once(root: Path, *, settle_s: float = 1.0, workers: int = 1) -> RunSumma
     return summary
 
 
+def dev_command(root: Path, *, host: str = "127.0.0.1", port: int = 3000
+                ) -> tuple[list[str], dict[str, str], Path]:
+    """``dagster dev`` for a project: the command, its environment (``DAGSTER_HOME`` = the
+    project's instance, telemetry off) and its working folder.
+
+    Raises:
+        UsageError: The folder has no ``workspace.yaml`` (or ``definitions.py``).
+
+    Example:
+        >>> argv, env, cwd = dev_command(Path("logflow-demo"))  # doctest: +SKIP
+        >>> env["DAGSTER_HOME"]  # doctest: +SKIP
+        '/home/me/logflow-demo/.logflow/dagster'
+    """
+    import sys
+
+    from .core.errors import UsageError
+
+    root = root.resolve()
+    if not (root / "workspace.yaml").exists():
+        raise UsageError(f"{root}: no workspace.yaml (create a project with `logflow init`)")
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home(root).resolve()),
+           "DAGSTER_DISABLE_TELEMETRY": os.environ.get("DAGSTER_DISABLE_TELEMETRY", "1")}
+    argv = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml",
+            "-h", host, "-p", str(port)]
+    return argv, env, root
+
+
 def _maintenance_due(defs: Any, instance: Any) -> list[Any]:
     """Maintenance assets the threshold sensor asks for now."""
     import dagster as dg
 
     sensor = defs.resolve_sensor_def("logflow_maintenance_thresholds")
-    result = sensor(dg.build_sensor_context(instance=instance, definitions=defs,
-                                            resources=defs.resources))
+    with dg.build_sensor_context(instance=instance, definitions=defs,
+                                 resources=defs.resources) as context:
+        result = sensor(context)
     return [key for req in result.run_requests or [] for key in req.asset_selection or []]
 
 

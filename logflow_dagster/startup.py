@@ -1,6 +1,10 @@
 """Process-level start-up settings: Arrow's allocator, and for CLI commands that never use
 pandas or BLAS, keeping those out.
 
+Nothing here runs on ``import logflow_dagster``: the ``logflow`` console script calls
+:func:`tune_process` first thing, and a user's own process (a Dagster code server, a script)
+may call it explicitly, before anything imports pyarrow.
+
 pyarrow and DuckDB probe for pandas the first time they see a Python object (``pa.array`` of
 a list, ``pa.scalar``, DuckDB's ``register``): the probe imports pandas, 0.2-0.3 s of CPU
 on the 2-core dev box, on the critical path of every ``logflow convert`` (0.63 s -> 0.40 s of
@@ -57,14 +61,33 @@ def arrow_jemalloc() -> bool:
         >>> code = ("from logflow_dagster.startup import arrow_jemalloc; arrow_jemalloc(); "
         ...         "import pyarrow as pa; print(pa.default_memory_pool().backend_name)")
         >>> subprocess.run([sys.executable, "-c", code], capture_output=True,
-        ...                text=True).stdout.strip()  # doctest: +SKIP
-        'jemalloc'
+        ...                text=True).stdout.strip() in ("jemalloc", "mimalloc", "system")
+        True
     """
     if not sys.platform.startswith("linux") or "pyarrow" in sys.modules \
             or os.environ.get(ARROW_POOL_ENV):
         return False
     os.environ[ARROW_POOL_ENV] = "jemalloc"
     return True
+
+
+def tune_process() -> str:
+    """Tunes this process for large conversions: jemalloc for Arrow's C++ pool (only takes
+    effect before pyarrow is imported), glibc's trim/mmap thresholds kept for block-sized
+    buffers (:func:`~logflow_dagster.core.memory.tune_allocators`). Variables the user set
+    (``ARROW_DEFAULT_MEMORY_POOL``, ``MALLOC_*``) win. Returns the Arrow pool's name.
+
+    Example:
+        >>> import subprocess, sys
+        >>> code = ("from logflow_dagster.startup import tune_process; print(tune_process())")
+        >>> subprocess.run([sys.executable, "-c", code], capture_output=True,
+        ...                text=True).stdout.strip() in ("jemalloc", "mimalloc", "system")
+        True
+    """
+    arrow_jemalloc()
+    from .core.memory import tune_allocators
+
+    return tune_allocators()
 
 
 def single_threaded_blas() -> None:
@@ -92,3 +115,13 @@ def keep_pandas_out() -> bool:
     if not any(isinstance(f, _RefusePandas) for f in sys.meta_path):
         sys.meta_path.insert(0, _RefusePandas())
     return True
+
+
+def allow_pandas() -> None:
+    """Lets ``import pandas`` work again in this process (undoes :func:`keep_pandas_out`):
+    for a command that turns out to need it (e.g. pandera or Great Expectations rules).
+
+    Example:
+        >>> allow_pandas()
+    """
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _RefusePandas)]

@@ -1,107 +1,28 @@
-"""One ingest asset per source: a landed file (a dynamic partition) into its Iceberg table.
+"""One ingest asset per source: a landed file (a dynamic partition) or a time window of files
+into its Iceberg table.
 
-Checks on each asset: the blocking ``row_accounting`` check, and one check per quality rule
-configured for the source's table (``checks:`` in logflow.yaml), evaluated on the rows the
-landed file wrote (see :mod:`logflow_dagster.checks.rules`).
+The work is the service's (:func:`logflow_dagster.services.ingest_file`: engine, quality rules,
+OpenLineage); this module turns its reports into Dagster metadata and check results. Checks on
+each asset: the blocking ``row_accounting`` check, and one check per quality rule configured
+for the source's table (``checks:`` in logflow.yaml).
 
 (No ``from __future__ import annotations`` here: Dagster reads the annotations at runtime.)
 """
 
-import os
 from typing import Any
 
 import dagster as dg
 
-from ..checks.rules import evaluate_ingested_file, rule_check_results, rule_check_specs
+from ..checks.rules import rule_check_results, rule_check_specs
 from ..config import ProjectConfig, SourceConfig
-from ..core.convert import ReadOptions
-from ..core.errors import UsageError
-from ..core.quality.rules import rules_from_config
-from ..core.result import IngestResult
 from ..resources.catalog import IcebergCatalogResource
 from ..resources.lineage import OpenLineageResource
-from .specs import landing_key, spec_attributes, table_key
+from ..services import Project, files_for_partition, ingest_file
+from ..services.ingest import ROW_ACCOUNTING, IngestReport, merged_outcomes
+from .metadata import window_metadata
+from .specs import landing_key, partitions_for, spec_attributes, table_key
 
-ROW_ACCOUNTING = "row_accounting"
-
-
-def partitions_for(source: SourceConfig) -> dg.PartitionsDefinition:
-    """A source's partitions: one per landed file (its project-relative path, dynamic), or a
-    daily/hourly window holding the files modified in it."""
-    if source.partitioning == "daily":
-        return dg.DailyPartitionsDefinition(start_date=source.partition_start or "")
-    if source.partitioning == "hourly":
-        return dg.HourlyPartitionsDefinition(start_date=f"{source.partition_start}-00:00")
-    return dg.DynamicPartitionsDefinition(name=f"{source.name}_files")
-
-
-def window_key(source: SourceConfig, mtime_ns: int) -> str:
-    """The daily/hourly partition key of a file modified at ``mtime_ns`` (UTC)."""
-    from datetime import UTC, datetime
-
-    when = datetime.fromtimestamp(mtime_ns / 1e9, UTC)
-    return when.strftime("%Y-%m-%d" if source.partitioning == "daily" else "%Y-%m-%d-%H:00")
-
-
-def files_of(config: ProjectConfig, source: SourceConfig, context: Any) -> list[str]:
-    """The project-relative files a partition run ingests."""
-    if source.partitioning == "file":
-        return [context.partition_key]
-    from ..sensors.landing import landing_files
-
-    window = context.partition_time_window
-    lo, hi = window.start.timestamp() * 1e9, window.end.timestamp() * 1e9
-    return [rel for rel in landing_files(config.root, source.landing)
-            if lo <= os.stat(os.path.join(config.root, rel)).st_mtime_ns < hi]
-
-
-def _metadata_of(results: list[IngestResult]) -> dict[str, Any]:
-    """Materialization metadata of one file, or the sums over a window's files."""
-    if len(results) == 1:
-        return _metadata(results[0])
-    merged = {
-        "dagster/row_count": sum(r.rows_written for r in results),
-        "logflow/rows_read": sum(r.rows_read for r in results),
-        "logflow/rows_rejected": sum(r.rows_rejected for r in results),
-        "logflow/files": len(results),
-        "logflow/source_hash": "",
-    }
-    if results:
-        last = _metadata(results[-1])
-        merged["dagster/column_schema"] = last["dagster/column_schema"]
-        merged["logflow/snapshot_id"] = last["logflow/snapshot_id"]
-    return merged
-
-
-def _worst(rules: list[Any], per_file: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per rule, the outcome of the first file that failed it (else of the last file)."""
-    worst: dict[str, Any] = {}
-    for outcomes in per_file:
-        for rule in rules:
-            got = outcomes.get(rule.name)
-            if got is not None and (rule.name not in worst or worst[rule.name].passed):
-                worst[rule.name] = got
-    return worst
-
-
-def _metadata(result: IngestResult) -> dict[str, Any]:
-    columns = dg.TableSchema(columns=[dg.TableColumn(c["name"], c["type"])
-                                      for c in result.columns])
-    profile = {c["name"]: {k: c[k] for k in ("nulls", "distinct", "min", "max", "entropy")}
-               for c in result.profile.get("columns", [])}
-    return {
-        "dagster/row_count": result.rows_written,
-        "dagster/column_schema": columns,
-        "logflow/rows_read": result.rows_read,
-        "logflow/rows_rejected": result.rows_rejected,
-        "logflow/quarantine": result.quarantine or "",
-        "logflow/snapshot_id": str(result.snapshot_id or ""),
-        "logflow/checksum": result.checksum or "",
-        "logflow/rows_per_s": float(result.rows_per_s),
-        "logflow/skipped": result.skipped,
-        "logflow/source_hash": result.source_hash or "",
-        "logflow/profile": dg.MetadataValue.json(profile),
-    }
+__all__ = ["ROW_ACCOUNTING", "build_ingest_assets", "landing_spec", "partitions_for"]
 
 
 def landing_spec(config: ProjectConfig, source: SourceConfig) -> dg.AssetSpec:
@@ -112,14 +33,21 @@ def landing_spec(config: ProjectConfig, source: SourceConfig) -> dg.AssetSpec:
                         metadata={"logflow/landing": source.landing})
 
 
+def _accounting(reports: list[IngestReport]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=ROW_ACCOUNTING, passed=all(r.balanced for r in reports),
+        metadata={"rows_read": sum(r.result.rows_read for r in reports),
+                  "rows_written": sum(r.result.rows_written for r in reports),
+                  "rows_rejected": sum(r.result.rows_rejected for r in reports),
+                  "files": len(reports),
+                  "skipped_files": sum(1 for r in reports if r.result.skipped)})
+
+
 def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefinition:
     key = table_key(config, source.table)
     check = dg.AssetCheckSpec(ROW_ACCOUNTING, asset=key, blocking=True,
                               description="rows read = rows written + rows rejected")
-    try:
-        rules = rules_from_config(config.rules_for(source.table), root=config.root)
-    except UsageError as err:
-        raise UsageError(f"checks.{source.table}: {err}") from None
+    rules = Project.from_config(config).rules_for(source.table)
 
     @dg.asset(
         key=key,
@@ -133,46 +61,23 @@ def _build_one(config: ProjectConfig, source: SourceConfig) -> dg.AssetsDefiniti
     def _ingest(context: dg.AssetExecutionContext,
                 logflow_catalog: IcebergCatalogResource,
                 logflow_lineage: OpenLineageResource) -> Any:
-        from ..lakehouse.ingest import ingest
         from ..lineage import run_id_for
 
-        catalog = logflow_catalog.catalog_config()
-        options = {k: v for k, v in source.options.items()
-                   if k in ("encoding", "delimiter", "header", "sheet", "schema")}
-        lineage = logflow_lineage.emitter(config.root, catalog.warehouse)
-        results: list[IngestResult] = []
-        outcomes_per_file: list[dict[str, Any]] = []
-        for rel in files_of(config, source, context):
-            path = os.path.join(config.root, rel)
-            run_id = run_id_for(context.run_id, source.table, rel)
-            lineage.start(run_id, source.table, path, table=source.table)
-            try:
-                result = ingest(path, source.table, catalog=catalog, project_dir=config.root,
-                                partition_by=source.partition_by,
-                                schema_policy=source.schema_policy,
-                                error_policy=source.error_policy,
-                                reading=ReadOptions(format=source.format, **options))
-                # rules see the table as committed: also right after a skipped (unchanged) file
-                outcomes = (evaluate_ingested_file(rules, catalog, source.table, path)
-                            if rules else {})
-            except Exception as err:
-                lineage.fail(run_id, source.table, path, err, table=source.table)
-                raise
-            balanced = result.skipped or result.balanced
-            lineage.complete(run_id, source.table, result, [(ROW_ACCOUNTING, balanced, None)] + [
-                (r.name, outcomes[r.name].passed, r.column) for r in rules if r.name in outcomes])
-            results.append(result)
-            outcomes_per_file.append(outcomes)
-        lineage.close()
-        yield dg.MaterializeResult(metadata=_metadata_of(results))
-        yield dg.AssetCheckResult(
-            check_name=ROW_ACCOUNTING, passed=all(r.skipped or r.balanced for r in results),
-            metadata={"rows_read": sum(r.rows_read for r in results),
-                      "rows_written": sum(r.rows_written for r in results),
-                      "rows_rejected": sum(r.rows_rejected for r in results),
-                      "files": len(results)})
+        project = Project(config, logflow_catalog.catalog_config())
+        lineage = logflow_lineage.emitter(config.root, project.catalog.warehouse)
+        reports: list[IngestReport] = []
+        try:
+            for file in files_for_partition(project, source, context.partition_key):
+                reports.append(ingest_file(
+                    project, file.path, source=source, rules=rules, lineage=lineage,
+                    run_id=run_id_for(context.run_id, source.table, file.key)))
+        finally:
+            lineage.close()
+        yield dg.MaterializeResult(metadata=window_metadata([r.result for r in reports]))
+        yield _accounting(reports)
         if rules:
-            yield from rule_check_results(rules, _worst(rules, outcomes_per_file))
+            yield from rule_check_results(rules, merged_outcomes(
+                rules, [r.outcomes for r in reports]))
 
     return _ingest
 

@@ -26,6 +26,22 @@ def table_key(config: ProjectConfig, table: str) -> dg.AssetKey:
     return dg.AssetKey([*config.assets.prefix, *table.split(".")])
 
 
+def partitions_for(source: SourceConfig) -> dg.PartitionsDefinition:
+    """A source's partitions: one per landed file (its project-relative path or URI,
+    dynamic), or a daily/hourly window holding the files modified in it (UTC).
+
+    Example:
+        >>> src = SourceConfig(name="orders", landing="landing", table="raw.orders")
+        >>> partitions_for(src).name
+        'orders_files'
+    """
+    if source.partitioning == "daily":
+        return dg.DailyPartitionsDefinition(start_date=source.partition_start or "")
+    if source.partitioning == "hourly":
+        return dg.HourlyPartitionsDefinition(start_date=f"{source.partition_start}-00:00")
+    return dg.DynamicPartitionsDefinition(name=f"{source.name}_files")
+
+
 def landing_key(config: ProjectConfig, source: SourceConfig) -> dg.AssetKey:
     """The landing location of a source, as an external asset upstream of its table.
 

@@ -17,9 +17,7 @@ import dagster as dg
 
 from ..config import ProjectConfig
 from ..core.errors import UsageError
-from ..core.quality.rules import Rule, RuleOutcome, evaluate_partition
-from ..core.source import Source
-from ..lakehouse import CatalogConfig, close_catalog, open_catalog
+from ..core.quality.rules import Rule, RuleOutcome
 
 
 def _plain(value: Any) -> Any:
@@ -78,28 +76,6 @@ def rule_check_result(rule: Rule, outcome: RuleOutcome,
         metadata={"failing_count": outcome.failing_count,
                   "sample": dg.MetadataValue.json(_plain(outcome.sample)),
                   "metrics": dg.MetadataValue.json(_plain(outcome.metrics))})
-
-
-def evaluate_ingested_file(rules: list[Rule], catalog: CatalogConfig, table: str,
-                           path: str) -> Mapping[str, RuleOutcome]:
-    """Evaluates rules on the rows one landed file wrote into ``table``.
-
-    When the table cannot be loaded every rule fails, saying why (the run itself goes on).
-
-    Example:
-        >>> evaluate_ingested_file(rules, CatalogConfig.embedded("."), "raw.orders",
-        ...                        "landing/orders/a.csv")  # doctest: +SKIP
-    """
-    try:
-        cat = open_catalog(catalog)
-        try:
-            loaded = cat.load_table(table)
-        finally:
-            close_catalog(cat)
-    except Exception as err:
-        why = f"table {table} could not be loaded: {type(err).__name__}: {err}"
-        return {r.name: RuleOutcome(False, 0, [], {"error": why}, why) for r in rules}
-    return evaluate_partition(rules, loaded, Source(path=path).uri)
 
 
 def rule_check_results(rules: Iterable[Rule], outcomes: Mapping[str, RuleOutcome],

@@ -17,7 +17,6 @@ from .decoders.base import DecodedBatch
 from .detect import detect
 from .errors import DataError, ErrorPolicy, RowError, UsageError
 from .errors.quarantine import QuarantineWriter
-from .memory import tune_allocators
 from .pipeline_threads import Background, prefetch
 from .quality import Profiler
 from .result import IngestResult
@@ -63,6 +62,7 @@ def convert(
     sheet: str | int | None = None,
     batch_size: int = 65_536,
     schema_cache: str | os.PathLike[str] | None = None,
+    mmap: bool = False,
     on_progress: Callable[[int, int | None], None] | None = None,
 ) -> IngestResult:
     """Converts one file of any supported format to Parquet, losing no record.
@@ -82,6 +82,7 @@ def convert(
         batch_size: Rows per decoded batch.
         schema_cache: SQLite file remembering the final column types of inputs with the same
             head (see :mod:`.schema.cache`); ``None`` to not use one.
+        mmap: Memory-map a local uncompressed input (see :class:`ReadOptions`).
         on_progress: Called with (bytes read so far, total bytes or None).
 
     Returns:
@@ -103,7 +104,7 @@ def convert(
                                                 partition_by=parts))
     reading = ReadOptions(format=format, encoding=encoding, delimiter=delimiter, header=header,
                           sheet=sheet, schema=schema, batch_size=batch_size,
-                          schema_cache=schema_cache)
+                          schema_cache=schema_cache, mmap=mmap)
     return run_pipeline(src, sink, output=dst_path, reading=reading, error_policy=error_policy,
                         quarantine=quarantine or default_quarantine_path(dst_path),
                         on_progress=on_progress)
@@ -121,6 +122,9 @@ class ReadOptions:
     schema: dict[str, str] | None = None
     batch_size: int = 65_536
     schema_cache: str | os.PathLike[str] | None = None
+    #: Memory-map a local uncompressed input instead of reading it (faster; a file truncated
+    #: by another program while mapped ends the process with SIGBUS, so off by default).
+    mmap: bool = False
 
 
 def run_pipeline(
@@ -148,10 +152,9 @@ def run_pipeline(
     """
     reading = reading or ReadOptions()
     started = time.perf_counter()
-    tune_allocators()
     policy = ErrorPolicy.parse(error_policy)
     src_path = os.fspath(src)
-    source = Source.open_path(src_path)
+    source = Source.open_path(src_path, mmap=reading.mmap)
     if on_progress is not None:
         source.on_read = on_progress
     det = detect(source, format=reading.format, encoding=reading.encoding,

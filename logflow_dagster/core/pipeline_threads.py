@@ -7,6 +7,7 @@ memory stays a few batches deep whatever the input size.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections import deque
@@ -65,10 +66,28 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         thread.join(timeout=30)
 
 
+#: Caps the decode threads (and the blocks in flight, each up to 16 MiB) on large machines.
+MAX_THREADS = 8
+
+
+def default_threads(requested: int | None = None) -> int:
+    """Decode threads: ``requested`` when given, else one per core, at most
+    :data:`MAX_THREADS`.
+
+    Example:
+        >>> default_threads(3), 1 <= default_threads() <= MAX_THREADS
+        (3, True)
+    """
+    if requested is not None:
+        return max(1, requested)
+    return max(1, min(os.cpu_count() or 1, MAX_THREADS))
+
+
 def ordered_map(
-    fn: Callable[[T], R], items: Iterable[T], workers: int = 2
+    fn: Callable[[T], R], items: Iterable[T], workers: int | None = None
 ) -> Iterator[tuple[T, R]]:
-    """Yields ``(item, fn(item))`` in input order, computing up to ``workers`` at a time.
+    """Yields ``(item, fn(item))`` in input order, computing up to ``workers`` at a time
+    (default: :func:`default_threads`).
 
     For the GIL-releasing parse of independent blocks; at most ``workers + 1`` items are in
     flight, so memory stays bounded. An exception of ``fn`` is raised at its item's turn.
@@ -77,6 +96,7 @@ def ordered_map(
         >>> [r for _, r in ordered_map(lambda x: x * x, range(5))]
         [0, 1, 4, 9, 16]
     """
+    workers = default_threads(workers)
     pending: deque[tuple[T, Future[R]]] = deque()
     source = iter(items)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="logflow-map") as pool:

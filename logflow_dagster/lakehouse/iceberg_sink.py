@@ -25,17 +25,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..core.errors import DataError
+from ..core.errors import ConflictError
+from ..core.lineage_columns import INGESTED_AT, LINEAGE_COLUMNS, SOURCE_HASH, SOURCE_URI
 from ..core.schema.align import conform_batch
 from ..core.sinks.encoding import dictionary_columns
 from .partitioning import PartitionField, split_by_partition
 from .schema_policy import SchemaPolicy, apply_schema_policy, iceberg_ready
 from .storage import ObjectStorage
 
-SOURCE_URI = "_source_uri"
-SOURCE_HASH = "_source_hash"
-INGESTED_AT = "_ingested_at"
-LINEAGE_COLUMNS = (SOURCE_URI, SOURCE_HASH, INGESTED_AT)
 MAX_OPEN_FILES = 32
 COMMIT_ATTEMPTS = 12
 NAME_MAPPING = "schema.name-mapping.default"
@@ -331,8 +328,9 @@ class IcebergSink:
                 # match, or holds SQLite's write lock): nothing of ours is committed, so
                 # reload and try again
                 if attempt == COMMIT_ATTEMPTS:
-                    raise DataError(f"could not commit to {self.identifier} after {attempt} "
-                                    "attempts (concurrent writers)") from None
+                    raise ConflictError(f"could not commit to {self.identifier} after "
+                                        f"{attempt} attempts (concurrent writers); nothing "
+                                        "was committed, run it again") from None
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 2.0)
                 continue

@@ -8,51 +8,32 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-import xxhash
-
 from ..core.convert import ReadOptions, run_pipeline
-from ..core.errors import ErrorPolicy, UsageError
+from ..core.errors import ErrorPolicy
+from ..core.hashing import content_hash
+from ..core.identifiers import validate_table_name
+from ..core.lineage_columns import LINEAGE_COLUMNS
 from ..core.result import IngestResult
-from ..core.source import Source, release_pages
+from ..core.schema import type_label
+from ..core.source import Source
 from .catalog import CatalogConfig, close_catalog, ensure_namespace, open_catalog
 from .iceberg_sink import IcebergSink
 from .partitioning import parse_partition_spec
 from .schema_policy import SchemaPolicy
 
 
-def content_hash(source: Source, block: int = 8 << 20) -> str:
-    """xxh3-128 of the stored bytes (what "the same file" means for idempotent re-ingest).
-
-    A local file is hashed through a memory map, window by window, each window's pages
-    dropped from the process after it (no copy into the process: 0.6 s -> 0.1 s for the
-    benchmark's 850 MB, on the ingest's critical path); anything else is read.
-
-    Example:
-        >>> content_hash(Source.open_path("events.csv"))  # doctest: +SKIP
-        '5f0c...'
-    """
-    h = xxhash.xxh3_128()
-    mapped = source.map()
-    if mapped is None:
-        with source.open_raw() as f:
-            while chunk := f.read(block):
-                h.update(chunk)
-        return h.hexdigest()
-    with mapped, memoryview(mapped) as view:
-        for start in range(0, len(mapped), block):
-            with view[start : start + block] as window:
-                h.update(window)
-            release_pages(mapped, start + block, start)
-    return h.hexdigest()
-
-
 def last_ingest_of(table: Any, source_uri: str) -> dict[str, str] | None:
-    """Summary properties of the newest snapshot that ingested ``source_uri``, if any."""
+    """What the newest snapshot that ingested ``source_uri`` recorded, if any: its ``hash``,
+    ``snapshot_id``, ``rows_read``, ``rows_rejected`` and ``rows_written`` (as text)."""
     snapshots = sorted(table.snapshots(), key=lambda s: s.timestamp_ms, reverse=True)
     for snap in snapshots:
         if snap.summary is not None and snap.summary["logflow.source"] == source_uri:
-            return {"hash": snap.summary["logflow.source-hash"] or "",
-                    "snapshot_id": str(snap.snapshot_id)}
+            summary = snap.summary
+            return {"hash": summary["logflow.source-hash"] or "",
+                    "snapshot_id": str(snap.snapshot_id),
+                    "rows_read": summary["logflow.rows-read"] or "",
+                    "rows_rejected": summary["logflow.rows-rejected"] or "",
+                    "rows_written": summary["added-records"] or "0"}
     return None
 
 
@@ -101,13 +82,13 @@ def ingest(
         ... # doctest: +SKIP
         >>> r.snapshot_id, r.rows_written  # doctest: +SKIP
     """
-    if "." not in table:
-        raise UsageError(f"table must be namespace.name, got {table!r}")
+    table = validate_table_name(table)
+    reading = reading or ReadOptions()
     policy = SchemaPolicy.parse(schema_policy)
     fields = parse_partition_spec(partition_by)
     if catalog is None:
         catalog = CatalogConfig.embedded(project_dir).with_env_overrides()
-    source = Source.open_path(src)
+    source = Source.open_path(src, mmap=reading.mmap)
     namespace = table.rsplit(".", 1)[0]
     # the catalog opens (pyiceberg's imports: ~0.35 s) and the file is hashed while detection
     # and decoding start; the pipeline decodes and profiles ahead until both are done, and an
@@ -124,7 +105,7 @@ def ingest(
             ensure_namespace(cat, namespace)
             previous = _previous(cat, table, source.uri)
             if previous and previous["hash"] == digest and not force:
-                raise _Unchanged(int(previous["snapshot_id"]), digest)
+                raise _Unchanged(previous, _columns_of(cat, table))
             return cat, digest
 
         # on a worker once the catalog is open (the hash is ready by then): no thread waits
@@ -139,10 +120,7 @@ def ingest(
                                   error_policy=error_policy, quarantine=qpath,
                                   on_progress=on_progress)
         except _Unchanged as unchanged:
-            return IngestResult(input=os.fspath(src), output=table, format="skipped",
-                                table=table, snapshot_id=unchanged.snapshot_id, skipped=True,
-                                source_hash=unchanged.digest, detection={"notes": [
-                                    "identical content already ingested; use force to redo"]})
+            return unchanged.result(os.fspath(src), table)
         finally:
             wait([preparing])  # it may be using the catalog (a run can fail before begin)
             if opening is not None and opening.exception() is None:
@@ -156,12 +134,37 @@ def ingest(
 
 
 class _Unchanged(Exception):
-    """The file was ingested before with the same content: the run stops at its first step."""
+    """The file was ingested before with the same content: the run stops at its first step.
 
-    def __init__(self, snapshot_id: int, digest: str) -> None:
+    Its result reports what the table holds for the file, as its ingest recorded it (rows
+    read, written and rejected, the snapshot) and the table's columns: never zeros that read
+    as data loss.
+    """
+
+    def __init__(self, previous: dict[str, str], columns: list[dict[str, str]]) -> None:
         super().__init__("identical content already ingested")
-        self.snapshot_id = snapshot_id
-        self.digest = digest
+        self.previous = previous
+        self.columns = columns
+
+    def result(self, src: str, table: str) -> IngestResult:
+        prev = self.previous
+        read = int(prev["rows_read"] or 0)
+        rejected = int(prev["rows_rejected"] or 0)
+        written = int(prev["rows_written"] or 0) if prev["rows_read"] else 0
+        return IngestResult(
+            input=src, output=table, format="skipped", table=table,
+            snapshot_id=int(prev["snapshot_id"]), skipped=True, source_hash=prev["hash"],
+            rows_read=read, rows_written=written, rows_rejected=rejected,
+            columns=self.columns,
+            detection={"notes": ["identical content already ingested (the counts are that "
+                                 "ingest's); use force to redo"]})
+
+
+def _columns_of(catalog: Any, table: str) -> list[dict[str, str]]:
+    """The table's data columns (lineage columns left out), as the engine reports columns."""
+    schema = catalog.load_table(table).schema().as_arrow()
+    return [{"name": f.name, "type": type_label(f.type)} for f in schema
+            if f.name not in LINEAGE_COLUMNS]
 
 
 def _previous(catalog: Any, table: str, source_uri: str) -> dict[str, str] | None:

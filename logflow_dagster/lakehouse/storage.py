@@ -46,6 +46,7 @@ class FileInfo:
         path: Full URI of the object (same scheme as the storage root).
         size: Size in bytes.
         mtime: Last modification time (UTC), or None when the store does not say.
+        mtime_ns: The same in nanoseconds since the epoch, where the store gives them.
 
     Example:
         >>> FileInfo("s3://b/t/data/a.parquet", 1024, None).size
@@ -55,6 +56,7 @@ class FileInfo:
     path: str
     size: int
     mtime: datetime | None
+    mtime_ns: int | None = None
 
 
 def _s3_filesystem(properties: Mapping[str, str]) -> pafs.FileSystem:
@@ -133,7 +135,8 @@ class ObjectStorage:
         return f"{self.scheme}://{path.lstrip('/')}"
 
     def list(self, prefix: str) -> list[FileInfo]:
-        """Every file (recursively) under ``prefix``; an absent prefix lists nothing.
+        """Every file (recursively) under ``prefix``; an absent prefix lists nothing; a
+        prefix that is a file lists that file.
 
         Args:
             prefix: URI of a "directory".
@@ -145,16 +148,22 @@ class ObjectStorage:
             >>> [f.path for f in ObjectStorage("file:///nope").list("file:///nope")]
             []
         """
-        selector = pafs.FileSelector(self._path(prefix).rstrip("/"), recursive=True,
-                                     allow_not_found=True)
+        path = self._path(prefix).rstrip("/")
+        single = self.fs.get_file_info(path)
+        if single.type == pafs.FileType.File:
+            found = [single]
+        else:
+            found = self.fs.get_file_info(pafs.FileSelector(path, recursive=True,
+                                                            allow_not_found=True))
         out: list[FileInfo] = []
-        for info in self.fs.get_file_info(selector):
+        for info in found:
             if info.type != pafs.FileType.File:
                 continue
             mtime = info.mtime
             if mtime is not None and mtime.tzinfo is None:
                 mtime = mtime.replace(tzinfo=UTC)
-            out.append(FileInfo(self._uri(info.path), int(info.size or 0), mtime))
+            out.append(FileInfo(self._uri(info.path), int(info.size or 0), mtime,
+                                info.mtime_ns))
         out.sort(key=lambda f: f.path)
         return out
 

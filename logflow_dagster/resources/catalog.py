@@ -1,17 +1,26 @@
-"""The Iceberg catalog as a Dagster resource (a thin wrapper over the lakehouse config)."""
+"""The Iceberg catalog as a Dagster resource (a thin wrapper over the project's catalog
+resolution, :func:`logflow_dagster.services.catalog_config_for`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
-from ..lakehouse import CatalogConfig, open_catalog
+from ..config import CatalogSettings
+from ..lakehouse import CatalogConfig, close_catalog, open_catalog
+from ..services import catalog_config_for
 
 
 class IcebergCatalogResource(dg.ConfigurableResource):
     """Where logflow's tables live: embedded SQLite by default, PostgreSQL or REST by config.
+
+    Everything it opens it closes: :meth:`get_catalog` closes its catalog when the block ends,
+    and the catalog behind :meth:`load_table` is closed when the step (or sensor tick) that
+    used the resource ends.
 
     Examples:
         .. code-block:: python
@@ -32,13 +41,33 @@ class IcebergCatalogResource(dg.ConfigurableResource):
 
     def catalog_config(self) -> CatalogConfig:
         """The lakehouse config this resource stands for."""
-        base = CatalogConfig.embedded(self.root).with_env_overrides()
-        if not (self.uri or self.warehouse or self.properties):
-            return base
-        return CatalogConfig(name=base.name, kind=self.kind,  # type: ignore[arg-type]
-                             uri=self.uri or base.uri, warehouse=self.warehouse or base.warehouse,
-                             properties=self.properties)
+        settings = CatalogSettings(kind=self.kind, uri=self.uri,  # type: ignore[arg-type]
+                                   warehouse=self.warehouse, properties=self.properties)
+        return catalog_config_for(self.root, settings)
+
+    @contextmanager
+    def get_catalog(self) -> Iterator[Any]:
+        """An open pyiceberg catalog, closed when the block ends."""
+        catalog = open_catalog(self.catalog_config())
+        try:
+            yield catalog
+        finally:
+            close_catalog(catalog)
+
+    _open: list[Any] = PrivateAttr(default_factory=list)
 
     def load_table(self, identifier: str) -> Any:
-        """Opens the catalog and loads one table."""
-        return open_catalog(self.catalog_config()).load_table(identifier)
+        """Loads one table; its catalog is closed when the resource is torn down."""
+        if not self._open:
+            self._open.append(open_catalog(self.catalog_config()))
+        return self._open[0].load_table(identifier)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Closes the catalog :meth:`load_table` opened."""
+        self.close()
+
+    def close(self) -> None:
+        """Closes what :meth:`load_table` opened (also called at teardown)."""
+        for catalog in self._open:
+            close_catalog(catalog)
+        self._open.clear()

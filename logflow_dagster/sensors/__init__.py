@@ -1,5 +1,5 @@
-"""Sensors over the landing locations."""
+"""Sensors: one per source over its landing location (see :mod:`.landing`)."""
 
-from .landing import build_landing_sensor, scan_landing
+from .landing import build_landing_sensor
 
-__all__ = ["build_landing_sensor", "scan_landing"]
+__all__ = ["build_landing_sensor"]

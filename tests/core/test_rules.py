@@ -17,7 +17,6 @@ from logflow_dagster.core.errors import UsageError
 from logflow_dagster.core.quality.rules import (
     Rule,
     RuleData,
-    evaluate_partition,
     evaluate_rules,
     rules_from_config,
 )
@@ -25,6 +24,7 @@ from logflow_dagster.core.result import IngestResult
 from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
 from logflow_dagster.lakehouse.duckdb_reader import duckdb_connection, iceberg_scan_sql
 from logflow_dagster.lakehouse.ingest import ingest
+from logflow_dagster.lakehouse.quality import evaluate_partition
 
 A_CSV = """case_id,activity,timestamp,amount,region,note
 C-001,create,2024-03-01T08:00:00Z,10.5,EU,

@@ -9,23 +9,10 @@ from __future__ import annotations
 from importlib import import_module
 
 from ..errors import UsageError
+from ..formats import DECODERS, FORMATS
 from .base import DecodedBatch, DecodeOptions, Decoder
 
-#: format name -> (module, class)
-_REGISTRY: dict[str, tuple[str, str]] = {
-    "csv": ("delimited", "DelimitedDecoder"),
-    "tsv": ("delimited", "DelimitedDecoder"),
-    "json": ("json_array", "JsonArrayDecoder"),
-    "jsonl": ("jsonl", "JsonLinesDecoder"),
-    "xml": ("xml", "XmlDecoder"),
-    "xes": ("xes", "XesDecoder"),
-    "parquet": ("parquet", "ParquetDecoder"),
-    "avro": ("avro", "AvroDecoder"),
-    "xlsx": ("xlsx", "XlsxDecoder"),
-    "log": ("log", "LogDecoder"),
-}
-
-FORMATS: tuple[str, ...] = tuple(_REGISTRY)
+_REGISTRY = DECODERS
 
 
 def get_decoder(fmt: str) -> type[Decoder]:

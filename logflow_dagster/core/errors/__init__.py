@@ -1,7 +1,7 @@
 """Errors, error policies, the quarantine writer and row accounting."""
 
-from .exceptions import DataError, LogflowError, UsageError
+from .exceptions import ConflictError, DataError, LogflowError, UsageError
 from .policy import ErrorPolicy
 from .row_error import RowError
 
-__all__ = ["DataError", "ErrorPolicy", "LogflowError", "RowError", "UsageError"]
+__all__ = ["ConflictError", "DataError", "ErrorPolicy", "LogflowError", "RowError", "UsageError"]

@@ -25,6 +25,18 @@ class UsageError(LogflowError):
     exit_code = 2
 
 
+class ConflictError(LogflowError):
+    """A temporary failure that is nobody's bad data: e.g. concurrent writers kept winning
+    every commit attempt. Retrying later is the remedy; the CLI exits 75 (``EX_TEMPFAIL``).
+
+    Example:
+        >>> ConflictError("could not commit").exit_code
+        75
+    """
+
+    exit_code = 75
+
+
 class DataError(LogflowError):
     """Bad input data: names the file, the physical line, the column and the value.
 

@@ -26,26 +26,17 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from contextlib import closing
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from ..errors import UsageError
+from ..lineage_columns import LINEAGE_COLUMNS
 from ..schema import parse_type, type_label
 from .profile import jsonable, quote_ident
+from .rule_types import BOUNDED, NEEDS, ROW_RULES, RULE_TYPES
 
-LINEAGE_COLUMNS = ("_source_uri", "_source_hash", "_ingested_at")  # as lakehouse.iceberg_sink
 SAMPLE_SIZE = 5
-ROW_RULES = ("not_null", "unique", "accepted_values", "range", "regex")
-RULE_TYPES = (*ROW_RULES, "row_count", "null_ratio", "distinct_count", "entropy", "freshness",
-              "schema", "pandera", "great_expectations")
-#: The settings each rule type needs (key -> rule types); the config's JSON schema says the same.
-NEEDS = {"column": {*ROW_RULES, "null_ratio", "distinct_count", "entropy", "freshness"},
-         "values": {"accepted_values", "schema"}, "pattern": {"regex"}, "model": {"pandera"},
-         "suite": {"great_expectations"}, "max": {"null_ratio", "freshness"}}
-#: Rule types that need at least one of ``min`` and ``max``.
-BOUNDED = {"range", "row_count", "distinct_count", "entropy"}
 
 
 @dataclass(frozen=True)
@@ -386,16 +377,3 @@ def evaluate_rules(rules: Iterable[Rule], data: RuleData, *,
             outcomes[rule.name] = RuleOutcome(False, 0, [], {"error": why},
                                               f"rule could not be evaluated: {why}")
     return outcomes
-
-
-def evaluate_partition(rules: Iterable[Rule], table: Any, source_uri: str | None, *,
-                       now: float | None = None) -> dict[str, RuleOutcome]:
-    """Evaluates rules on one source's rows of an Iceberg table, with an offline DuckDB.
-
-    Example:
-        >>> evaluate_partition(rules, table, "file:///prj/landing/a.csv")  # doctest: +SKIP
-    """
-    from ...lakehouse.duckdb_reader import duckdb_connection, iceberg_scan_sql
-
-    with closing(duckdb_connection()) as con:
-        return evaluate_rules(rules, RuleData(con, iceberg_scan_sql(table), source_uri), now=now)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from .compaction import DEFAULT_TARGET_FILE_SIZE, MiB, compact
 from .expiry import expire_snapshots
+from .guard import OtherTables
 from .orphans import DEFAULT_ORPHAN_AGE, remove_orphans
 from .references import ManifestCache, RefFile, metadata_files, referenced_files, snapshot_files
 from .results import CompactionResult, ExpiryResult, MaintenanceResult, OrphanResult
@@ -33,6 +34,7 @@ __all__ = [
     "ManifestCache",
     "MiB",
     "OrphanResult",
+    "OtherTables",
     "RefFile",
     "compact",
     "expire_snapshots",

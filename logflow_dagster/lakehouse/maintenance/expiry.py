@@ -16,6 +16,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from ..storage import utcnow
+from .guard import OtherTables
 from .references import ManifestCache, RefFile, is_under, metadata_files, snapshot_files
 from .results import ExpiryResult
 
@@ -89,6 +90,7 @@ def expire_snapshots(
     retain_last: int = 1,
     delete_files: bool = True,
     only_under_location: bool = True,
+    others: OtherTables | None = None,
 ) -> ExpiryResult:
     """Expire old snapshots and delete the files no remaining snapshot references.
 
@@ -103,6 +105,9 @@ def expire_snapshots(
         only_under_location: Delete only files under the table location; unreferenced files
             elsewhere (e.g. added with ``add_files`` from a landing folder) are reported in
             ``skipped_paths`` and kept.
+        others: The catalog's other tables (:meth:`OtherTables.of`): a file another table
+            references or that lies under another table's location is kept (reported in
+            ``protected_paths``).
 
     Returns:
         An :class:`ExpiryResult`.
@@ -146,6 +151,8 @@ def expire_snapshots(
             continue
         if only_under_location and not is_under(ref.path, location):
             result.skipped_paths.append(ref.path)
+        elif others is not None and others.claim(ref.path) is not None:
+            result.protected_paths.append(ref.path)
         else:
             doomed.append(RefFile(ref.path, sizes[key], ref.kind))
     if delete_files and doomed:

@@ -4,7 +4,8 @@ Orphans come from failed or abandoned writes (data files written but never commi
 metadata.json files dropped from the metadata log, and files left by other tools. Every object
 under the table location is listed; everything any snapshot references (data and delete files,
 manifests, manifest lists), the current and logged metadata files, statistics files and a
-version hint are subtracted; what is left and older than the safety age is deleted. The age
+version hint are subtracted, and so is anything that belongs to another table of the catalog
+(see :mod:`.guard`); what is left and older than the safety age is deleted. The age
 guard protects writes in flight (written, not yet committed): keep it longer than your slowest
 write.
 """
@@ -16,6 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..storage import ObjectStorage, canonical_uri, utcnow
+from .guard import OtherTables
 from .references import referenced_files
 from .results import OrphanResult
 
@@ -31,6 +33,7 @@ def remove_orphans(
     older_than: timedelta = DEFAULT_ORPHAN_AGE,
     dry_run: bool = False,
     storage: ObjectStorage | None = None,
+    others: OtherTables | None = None,
 ) -> OrphanResult:
     """Delete unreferenced objects under the table location older than ``older_than``.
 
@@ -44,6 +47,9 @@ def remove_orphans(
         dry_run: Report what would be deleted, delete nothing.
         storage: Storage to list and delete with; by default built from the table's location
             and FileIO properties.
+        others: The catalog's other tables (:meth:`OtherTables.of`): a file under another
+            table's location or referenced by another table is never deleted (reported in
+            ``protected_paths``). Always pass it when the catalog is at hand.
 
     Returns:
         An :class:`OrphanResult` (``orphan_paths`` lists what was, or would be, deleted).
@@ -71,6 +77,9 @@ def remove_orphans(
     orphans = []
     for info in listing:
         if canonical_uri(info.path) in live:
+            continue
+        if others is not None and others.claim(info.path) is not None:
+            result.protected_paths.append(info.path)
             continue
         old_enough = (info.mtime <= cutoff) if info.mtime is not None else not older_than
         if old_enough:

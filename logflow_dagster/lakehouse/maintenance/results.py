@@ -104,6 +104,7 @@ class ExpiryResult(MaintenanceResult):
         deleted_bytes: Bytes physically deleted.
         skipped_paths: Unreferenced files kept because they lie outside the table location.
         failed_paths: Files whose deletion raised (left for orphan removal).
+        protected_paths: Unreferenced files kept because they belong to another table.
 
     Example:
         >>> ExpiryResult(table="raw.events", deleted_data_files=3).deleted_data_files
@@ -118,6 +119,7 @@ class ExpiryResult(MaintenanceResult):
     deleted_bytes: int = 0
     skipped_paths: list[str] = field(default_factory=list)
     failed_paths: list[str] = field(default_factory=list)
+    protected_paths: list[str] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -131,6 +133,8 @@ class OrphanResult(MaintenanceResult):
         orphan_bytes: Their total size.
         too_young: Unreferenced objects kept because they are newer than the safety age.
         dry_run: True when nothing was deleted on purpose.
+        protected_paths: Unreferenced objects kept because they belong to another table
+            (under its location or referenced by it).
 
     Example:
         >>> OrphanResult(table="raw.events", dry_run=True).deleted_paths
@@ -141,3 +145,4 @@ class OrphanResult(MaintenanceResult):
     orphan_bytes: int = 0
     too_young: int = 0
     dry_run: bool = False
+    protected_paths: list[str] = field(default_factory=list)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import xxhash
 
+from logflow_dagster.core.hashing import content_hash
 from logflow_dagster.core.source import MMAP_ENV, Source
-from logflow_dagster.lakehouse.ingest import content_hash
 
 
 @pytest.mark.parametrize("mapped", [True, False])

@@ -1,0 +1,120 @@
+"""The project commands: init, run, demo, dev (the last three drive Dagster through
+:mod:`logflow_dagster.runner`, the one module of the Dagster layer the CLI uses)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from .app import DebugOpt, JsonOpt, ProjectOpt, app, guarded
+
+
+@app.command()
+def init(
+    folder: Annotated[str, typer.Argument(help="Project folder to create.")] = ".",
+    samples: Annotated[bool, typer.Option(help="Also write sample event logs.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Scaffold a project: logflow.yaml, definitions.py, workspace.yaml, landing/, .logflow/."""
+    with guarded(debug):
+        from pathlib import Path
+
+        from ..scaffold import init_project
+
+        for path in init_project(Path(folder), samples=samples):
+            typer.echo(f"wrote {path}")
+
+
+@app.command()
+def run(
+    project: ProjectOpt = ".",
+    workers: Annotated[int, typer.Option(min=1, help="Partition runs at once.")] = 2,
+    json_out: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """One headless pass: evaluate the sensors, run the partitions they request."""
+    with guarded(debug):
+        from pathlib import Path
+
+        from ..runner import run_once
+
+        summary = run_once(Path(project), workers=workers)
+    if json_out:
+        typer.echo(json.dumps(summary.to_dict()))
+    else:
+        typer.echo(f"{summary.runs} runs ({summary.failed_runs} failed), "
+                   f"{summary.rows_written:,} rows written, {summary.rows_rejected:,} rejected, "
+                   f"checks {summary.checks_passed} passed / {summary.checks_failed} failed, "
+                   f"{summary.duration_s}s")
+    if summary.failed_runs:
+        raise SystemExit(1)
+
+
+@app.command()
+def demo(
+    folder: Annotated[str, typer.Argument(help="Where to write the demo.")] = "logflow-demo",
+    debug: DebugOpt = False,
+) -> None:
+    """Scaffold a project with sample event logs, run it once, query the tables with DuckDB."""
+    with guarded(debug):
+        from pathlib import Path
+
+        from ..lakehouse.duckdb_reader import duckdb_connection, iceberg_scan_sql
+        from ..runner import run_once
+        from ..scaffold import init_project
+        from ..services import Project
+
+        root = Path(folder)
+        init_project(root, samples=True)
+        summary = run_once(root)
+        typer.echo(f"{summary.runs} runs: {summary.rows_written:,} rows written, "
+                   f"{summary.rows_rejected:,} quarantined; checks {summary.checks_passed} "
+                   f"passed / {summary.checks_failed} failed (the failures are planted: see "
+                   "the checks in the UI)")
+        project = Project.load(root)
+        con = duckdb_connection()
+        with project.open_catalog() as catalog:
+            for source in project.config.sources:
+                table = catalog.load_table(source.table)
+                n = con.execute(f"SELECT count(*) FROM {iceberg_scan_sql(table)}").fetchone()[0]
+                typer.echo(f"  {source.table:18} {n:6,} rows (Iceberg, read by DuckDB)")
+            table = catalog.load_table("raw.orders_csv")
+            rows = con.execute(
+                "SELECT activity, count(*) AS events, count(DISTINCT case_id) AS cases "
+                f"FROM {iceberg_scan_sql(table)} GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        typer.echo("\nevents per activity in raw.orders_csv:")
+        for activity, n, cases in rows:
+            typer.echo(f"  {activity:14} {n:6,} events  {cases:5,} cases")
+        typer.echo(f"\nproject: {root}\nsee it in the Dagster UI: cd {root} && logflow dev   "
+                   "(then open http://127.0.0.1:3000)")
+        if summary.failed_runs:
+            typer.echo(f"error: {summary.failed_runs} runs failed (see them in the UI)",
+                       err=True)
+            raise SystemExit(1)
+
+
+@app.command()
+def dev(
+    project: ProjectOpt = ".",
+    host: Annotated[str, typer.Option("--host", "-h", help="Address the UI binds.")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="Port of the UI.")] = 3000,
+    debug: DebugOpt = False,
+) -> None:
+    """Start the Dagster UI on the project's own instance (where run/demo recorded runs).
+
+    Runs `dagster dev` (UI and daemon) with DAGSTER_HOME set to the project's .logflow/dagster.
+    """
+    with guarded(debug):
+        import os
+        from pathlib import Path
+
+        from ..runner import dev_command
+
+        argv, env, cwd = dev_command(Path(project), host=host, port=port)
+        typer.echo(f"Dagster UI: http://{host}:{port}  (instance: {env['DAGSTER_HOME']})",
+                   err=True)
+        os.chdir(cwd)
+        os.execve(argv[0], argv, env)
