@@ -49,8 +49,13 @@ def events(cases: int = 200, seed: int = 7) -> list[Event]:
     return out
 
 
-def write_csv(path: Path, evs: list[Event], *, bad_every: int = 0) -> list[int]:
-    """Writes the events as CSV; returns the lines of the bad records it planted."""
+def write_csv(path: Path, evs: list[Event], *, bad_every: int = 0,
+              odd_region_every: int = 0) -> list[int]:
+    """Writes the events as CSV; returns the lines of the bad records it planted.
+
+    ``bad_every`` plants records the engine rejects (amount ``n/a``); ``odd_region_every``
+    plants valid records a quality rule flags (region ``eu`` instead of ``EU``).
+    """
     lines = ["case_id,activity,timestamp,resource,amount,region,note"]
     bad: list[int] = []
     for i, e in enumerate(evs):
@@ -60,7 +65,9 @@ def write_csv(path: Path, evs: list[Event], *, bad_every: int = 0) -> list[int]:
         if bad_every and i % bad_every == bad_every - 1:
             amount = "n/a"
             bad.append(len(lines) + 1)
-        lines.append(f"{e.case_id},{e.activity},{ts},{e.resource},{amount},{e.region},{note}")
+        region = "eu" if odd_region_every and i % odd_region_every == odd_region_every - 1 \
+            else e.region
+        lines.append(f"{e.case_id},{e.activity},{ts},{e.resource},{amount},{region},{note}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return bad
 

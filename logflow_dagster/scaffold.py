@@ -25,9 +25,51 @@ sources:
     landing: landing/xes
     table: raw.orders_xes
     format: xes
+checks:              # quality rules: one Dagster asset check each (blocking: stop downstream)
+  raw.orders_csv:
+    - {{type: not_null, column: case_id, blocking: true}}
+    - {{type: accepted_values, column: activity, blocking: true,
+       values: [create order, check credit, approve, pick, ship, invoice, pay]}}
+    # WARN: the sample plants a few rows with region 'eu' (lower case); this check flags them
+    - {{type: accepted_values, column: region, values: [EU, US, APAC]}}
+    - {{type: range, column: amount, min: 0, max: 10000}}
+    - {{type: freshness, column: _ingested_at, max: 86400}}   # landed within the last day
+    - {{type: pandera, model: quality.models.OrderEvents}}
+    - {{type: great_expectations, suite: quality/orders_suite.json}}
+  raw.orders_jsonl:
+    - {{type: row_count, min: 1, blocking: true}}
+    - {{type: null_ratio, column: resource, max: 0}}
+  raw.orders_xes:
+    - {{type: not_null, column: case:concept:name}}
+    - {{type: distinct_count, column: concept:name, min: 3, max: 7}}
 lineage:
   transport: file
   path: .logflow/openlineage.jsonl
+"""
+
+QUALITY_MODELS_PY = '''\
+"""pandera models the project's rules name (`model: quality.models.OrderEvents`)."""
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+
+class OrderEvents(pa.DataFrameModel):
+    """One event of the order-to-cash process (other columns are not checked)."""
+
+    case_id: Series[str] = pa.Field(str_matches=r"^O-[0-9]{5}$")
+    amount: Series[float] = pa.Field(ge=0, nullable=True)
+'''
+
+ORDERS_SUITE_JSON = """\
+{
+  "name": "orders",
+  "expectations": [
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "timestamp"}},
+    {"type": "expect_column_values_to_match_regex",
+     "kwargs": {"column": "resource", "regex": "^clerk-[0-9]{2}$"}}
+  ]
+}
 """
 
 DEFINITIONS_PY = '''\
@@ -84,8 +126,12 @@ def init_project(root: Path, *, samples: bool = False) -> list[Path]:
     """
     root.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, text in (("logflow.yaml", LOGFLOW_YAML.format(name=root.resolve().name)),
-                       ("definitions.py", DEFINITIONS_PY), ("workspace.yaml", WORKSPACE_YAML)):
+    files = (("logflow.yaml", LOGFLOW_YAML.format(name=root.resolve().name)),
+             ("definitions.py", DEFINITIONS_PY), ("workspace.yaml", WORKSPACE_YAML),
+             ("quality/__init__.py", ""), ("quality/models.py", QUALITY_MODELS_PY),
+             ("quality/orders_suite.json", ORDERS_SUITE_JSON))
+    (root / "quality").mkdir(exist_ok=True)
+    for name, text in files:
         path = root / name
         if not path.exists():
             path.write_text(text)
@@ -100,7 +146,7 @@ def init_project(root: Path, *, samples: bool = False) -> list[Path]:
         targets = {"csv": root / "landing/csv/orders.csv",
                    "jsonl": root / "landing/jsonl/orders.jsonl",
                    "xes": root / "landing/xes/orders.xes"}
-        write_csv(targets["csv"], evs, bad_every=250)
+        write_csv(targets["csv"], evs, bad_every=250, odd_region_every=400)
         write_jsonl(targets["jsonl"], evs)
         write_xes(targets["xes"], evs)
         written.extend(targets.values())

@@ -46,8 +46,9 @@ def rule_problems(config: ProjectConfig) -> list[tuple[list[str | int], str]]:
     (key path, message) pairs: what would fail at definition time, said up front.
 
     Example:
-        >>> rule_problems(ProjectConfig.model_validate(
-        ...     {"checks": {"raw.orders": [{"type": "range", "column": "amount"}]}}))
+        >>> rule_problems(ProjectConfig.model_validate({
+        ...     "sources": [{"name": "o", "landing": "in", "table": "raw.orders"}],
+        ...     "checks": {"raw.orders": [{"type": "range", "column": "amount"}]}}))
         [(['checks', 'raw.orders', 0], "rule range: give 'min', 'max' or both")]
     """
     problems: list[tuple[list[str | int], str]] = []

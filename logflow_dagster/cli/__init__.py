@@ -4,8 +4,8 @@ are imported inside the commands only, so ``logflow --help`` stays fast.
 
 Example:
     >>> from logflow_dagster.cli import app
-    >>> sorted(c.name for c in app.registered_commands)[:3]
-    ['compact', 'convert', 'demo']
+    >>> sorted(c.callback.__name__ for c in app.registered_commands)[:4]
+    ['compact', 'convert', 'demo', 'dev']
 """
 
 from __future__ import annotations

@@ -296,7 +296,7 @@ def _pandera(rule: Rule, frame: Any) -> RuleOutcome:
 
     module, _, attr = (rule.model or "").replace(":", ".").rpartition(".")
     try:
-        model = getattr(importlib.import_module(module), attr)
+        model = getattr(_import_from(module, rule.root), attr)
     except (ImportError, AttributeError, ValueError) as err:
         raise UsageError(f"cannot import {rule.model!r}: {err}") from None
     try:
@@ -309,6 +309,23 @@ def _pandera(rule: Rule, frame: Any) -> RuleOutcome:
         return rule._count(len(cases), _json(cases["failure_case"].head(SAMPLE_SIZE)),
                            {"checks": dict(checks)})
     return rule._count(0, [], {"rows": len(frame)})
+
+
+def _import_from(module: str, root: str) -> Any:
+    """Imports ``module``; one the interpreter cannot find is looked for in the project
+    folder ``root`` (models live beside ``logflow.yaml``, e.g. ``quality.models``)."""
+    import sys
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        top = module.split(".")[0]
+        if not root or not (os.path.isdir(os.path.join(root, top))
+                            or os.path.isfile(os.path.join(root, top + ".py"))):
+            raise
+    if root not in sys.path:
+        sys.path.append(root)  # after the interpreter's own: a project file never shadows one
+    return importlib.import_module(module)
 
 
 def _load_suite(path: str) -> tuple[str, list[dict[str, Any]]]:

@@ -59,7 +59,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def clean_names(names: list[str]) -> list[str]:
-    """Column names without control characters (no SQL engine takes a NUL in a name).
+    r"""Column names without control characters (no SQL engine takes a NUL in a name).
 
     Example:
         >>> clean_names(["a\x00b", "c"])

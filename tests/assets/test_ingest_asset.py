@@ -122,3 +122,44 @@ def test_repository_project_loads() -> None:
                                                "orders_xes_landing",
                                                "logflow_maintenance_thresholds"}
     assert [s.name for s in defs.schedules] == ["logflow_maintenance_schedule"]
+
+
+def test_a_rerun_of_an_unchanged_file_reports_what_the_table_holds(project: Path) -> None:
+    defs = _defs(project)
+    evs = events(cases=30)
+    write_csv(project / "landing" / "csv" / "a.csv", evs, bad_every=50)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("orders_files", ["landing/csv/a.csv"])
+        first = _materialize(defs, instance, "landing/csv/a.csv")
+        again = _materialize(defs, instance, "landing/csv/a.csv")  # same bytes: skipped
+    md1 = first.asset_materializations_for_node("raw__orders")[0].metadata
+    md2 = again.asset_materializations_for_node("raw__orders")[0].metadata
+    assert md2["logflow/skipped"].value is True
+    for key in ("dagster/row_count", "logflow/rows_read", "logflow/rows_rejected"):
+        assert md2[key].value == md1[key].value > 0 or key == "logflow/rows_rejected"
+    assert md2["dagster/row_count"].value == _rows(project)
+    assert [c.name for c in md2["dagster/column_schema"].schema.columns] == \
+        [c.name for c in md1["dagster/column_schema"].schema.columns] != []
+    assert md2["logflow/snapshot_id"].value == md1["logflow/snapshot_id"].value
+    checks = {c.check_name: c.passed for c in again.get_asset_check_evaluations()}
+    assert checks == {"row_accounting": True}
+
+
+def test_the_profile_is_a_table_with_one_row_per_column(project: Path) -> None:
+    defs = _defs(project)
+    evs = events(cases=20)
+    write_csv(project / "landing" / "csv" / "a.csv", evs)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("orders_files", ["landing/csv/a.csv"])
+        out = _materialize(defs, instance, "landing/csv/a.csv")
+    md = out.asset_materializations_for_node("raw__orders")[0].metadata
+    profile = md["logflow/profile"]
+    assert isinstance(profile, dg.TableMetadataValue)
+    rows = {r.data["column"]: r.data for r in profile.records}
+    assert set(rows) == {"case_id", "activity", "timestamp", "resource", "amount", "region",
+                         "note"}
+    assert rows["case_id"]["nulls"] == 0 and rows["case_id"]["distinct"] == 20
+    assert rows["note"]["null_ratio"] == pytest.approx(1 - 20 / len(evs))
+    assert rows["amount"]["min"] == str(min(e.amount for e in evs))
+    assert rows["activity"]["entropy"] > 0 and rows["amount"]["entropy"] is None
+    assert isinstance(md["logflow/rows_per_s"].value, float)

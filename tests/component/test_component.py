@@ -260,7 +260,7 @@ def test_broken_attributes_are_named_with_their_line(tmp_path: Path) -> None:
                             "    table: events\n")
     defs_yaml.write_text(f"type: {TYPE}\nattributes:\n  config_file: logflow.yaml\n")
     out = _fails(project, "dg", "check", "defs")
-    assert "logflow.yaml:4: sources.0.table: Value error, must be namespace.table" in out, out
+    assert "logflow.yaml:4: sources.0.table: no namespace; use namespace.table" in out, out
 
 
 def test_component_is_exported_lazily() -> None:

@@ -1,5 +1,7 @@
-"""`dagster dev` on a scaffolded project: the UI's GraphQL shows the assets, checks, sensors,
-and the materializations a `logflow run` made."""
+"""The README's path for a new user: `logflow demo`, then `logflow dev` in the project. The UI
+(its GraphQL) runs on the project's own instance and shows the assets, checks, sensors and the
+materializations, check results and runs the demo made; the sensors, started with fresh
+cursors on that instance, do not ingest the demo's files again."""
 
 from __future__ import annotations
 
@@ -38,17 +40,46 @@ def _graphql(port: int, query: str) -> dict:
         return json.loads(resp.read())["data"]
 
 
+RUNS = """{ runsOrError { ... on Runs { results { runId status } } } }"""
+CHECKS = """{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks {
+  checks { name executionForLatestMaterialization { status } } } } } }"""
+
+
+def _sensors_request_nothing_new(root: Path) -> None:
+    """Every landing sensor, evaluated on the project's instance with an empty cursor (as the
+    daemon of a fresh `logflow dev` starts it), requests no run for the ingested files."""
+    import dagster as dg
+
+    from logflow_dagster import build_definitions, load_config
+
+    config = load_config(root / "logflow.yaml")
+    defs = build_definitions(config)
+    os.environ["DAGSTER_HOME"] = str(root / ".logflow" / "dagster")
+    try:
+        with dg.DagsterInstance.get() as instance:
+            for source in config.sources:
+                sensor = defs.resolve_sensor_def(f"{source.name}_landing")
+                first = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+                second = sensor(dg.build_sensor_context(instance=instance, definitions=defs,
+                                                        cursor=first.cursor))
+                assert not first.run_requests and not second.run_requests, source.name
+    finally:
+        del os.environ["DAGSTER_HOME"]
+
+
 @pytest.mark.slow
-def test_dagster_dev_shows_the_project(tmp_path: Path) -> None:
+def test_logflow_dev_shows_what_the_demo_did(tmp_path: Path) -> None:
     root = tmp_path / "demo"
-    env = {**os.environ, "DAGSTER_DISABLE_TELEMETRY": "1"}
-    demo = subprocess.run([sys.executable, "-m", "logflow_dagster.cli", "demo", str(root)],
-                          capture_output=True, text=True, timeout=300, env=env)
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["DAGSTER_DISABLE_TELEMETRY"] = "1"
+    logflow = Path(sys.executable).with_name("logflow")
+    demo = subprocess.run([str(logflow), "demo", str(root)], capture_output=True, text=True,
+                          timeout=300, env=env)
     assert demo.returncode == 0, demo.stderr
+    assert "logflow dev" in demo.stdout
+    _sensors_request_nothing_new(root)
     port = _free_port()
-    env["DAGSTER_HOME"] = str(root / ".logflow" / "dagster")
-    dagster = Path(sys.executable).with_name("dagster")
-    proc = subprocess.Popen([str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([str(logflow), "dev", "-p", str(port)],  # as the README says
                             cwd=root, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -77,6 +108,14 @@ def test_dagster_dev_shows_the_project(tmp_path: Path) -> None:
         mats = {"/".join(n["key"]["path"]): [m["partition"] for m in n["assetMaterializations"]]
                 for n in data["assetsOrError"]["nodes"]}
         assert set(mats["raw/orders_csv"]) == {"landing/csv/orders.csv"}
+        assert set(mats["raw/orders_xes"]) == {"landing/xes/orders.xes"}
+        runs = _graphql(port, RUNS)["runsOrError"]["results"]
+        assert len(runs) >= 3 and {r["status"] for r in runs} <= {"SUCCESS", "FAILURE"}
+        evaluated = {"/".join(n["assetKey"]["path"]) + ":" + c["name"]:
+                     (c["executionForLatestMaterialization"] or {}).get("status")
+                     for n in _graphql(port, CHECKS)["assetNodes"]
+                     for c in (n["assetChecksOrError"].get("checks") or [])}
+        assert evaluated["raw/orders_csv:row_accounting"] == "SUCCEEDED"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -108,3 +108,19 @@ def test_parallel_first_ingests_then_due_maintenance(tmp_path: Path) -> None:
                        ).fetchone()[0]
     assert len(table.inspect.files()) == days  # one compacted file per day partition
     assert len(table.snapshots()) == 1
+
+
+def test_demo_with_a_failing_step_says_so_and_exits_1(tmp_path: Path) -> None:
+    from logflow_dagster import scaffold
+
+    root = tmp_path / "demo"
+    root.mkdir()
+    strict = scaffold.LOGFLOW_YAML.format(name="demo").replace(
+        "    error_policy: quarantine\n    partition_by", "    error_policy: strict\n"
+        "    partition_by", 1)  # the planted bad rows now stop the CSV's run
+    (root / "logflow.yaml").write_text(strict)
+    out = subprocess.run([sys.executable, "-m", "logflow_dagster.cli", "demo", str(root)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1
+    assert "error: 1 runs failed" in out.stderr
+    assert "internal error" not in out.stderr and "Traceback" not in out.stderr
