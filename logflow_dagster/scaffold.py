@@ -73,7 +73,7 @@ ORDERS_SUITE_JSON = """\
 """
 
 DEFINITIONS_PY = '''\
-"""Dagster code location of this logflow project (`dagster dev` loads it via workspace.yaml)."""
+"""Dagster code location of this logflow project (`logflow dev` opens it in the UI via workspace.yaml)."""
 
 from pathlib import Path
 
