@@ -113,7 +113,7 @@ class JsonArrayDecoder(Decoder):
         text = _Text(utf8_blocks(self.source, self.detection, _STEP), self.source.path)
         self.broken = False
         first = text.peek()
-        if first == "":
+        if first == "" or first.isspace() and _only_space(text):
             raise DataError("no records: the input is empty or only whitespace",
                             source=self.source.path)
         if first == "[":
@@ -259,6 +259,14 @@ class _Parsed:
     def __init__(self, value: Any, text: str) -> None:
         self.value = value
         self.text = text
+
+
+def _only_space(text: _Text) -> bool:
+    """True when the rest of the input is whitespace (form feeds too, which JSON has not)."""
+    while text.buf[text.pos :].isspace():
+        if not text.fill():
+            return True
+    return False
 
 
 def _message(err: ValueError, text: _Text) -> str:
