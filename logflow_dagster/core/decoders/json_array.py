@@ -22,6 +22,7 @@ from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
 from .records import (
     DECODER,
+    RAW_LIMIT,
     BadJson,
     RecordBatcher,
     check_depth,
@@ -156,14 +157,19 @@ class JsonArrayDecoder(Decoder):
                                 "past it", source=self.source.path, line=text.line)
             text.fill(want)
             want *= 2
-        if len(text.buf) - text.pos > self.max_bytes // 4 and \
-                len(text.buf[text.pos : end].encode("utf-8")) > self.max_bytes:
-            return BadJson(f"record larger than {self.max_bytes} bytes")
-        try:
-            check_depth(value, text.buf[text.pos : end], self.max_depth)
-        except BadJson as err:
-            return err
         value_text = text.buf[text.pos : end]
+        bad = None
+        if len(value_text) > self.max_bytes // 4 and \
+                len(value_text.encode("utf-8", "replace")) > self.max_bytes:
+            bad = BadJson(f"record larger than {self.max_bytes} bytes")
+        else:
+            try:
+                check_depth(value, value_text, self.max_depth)
+            except BadJson as err:
+                bad = err
+        if bad is not None:  # the value's end is known: the array goes on after it
+            bad.end = end
+            return bad
         text.advance(end)
         return _Parsed(value, value_text)
 
@@ -179,9 +185,13 @@ class JsonArrayDecoder(Decoder):
             if isinstance(got, BadJson):
                 yield from self._flush(pending)
                 pending = []
-                yield self._bad(str(got), line, text)
-                return
-            pending.append((got.value, line, got.text))
+                end = getattr(got, "end", None)
+                yield self._bad(str(got), line, text, end)
+                if end is None:
+                    return
+                text.advance(end)
+            else:
+                pending.append((got.value, line, got.text))
             if len(pending) >= self.options.batch_size:
                 yield from self._flush(pending)
                 pending = []
@@ -221,10 +231,14 @@ class JsonArrayDecoder(Decoder):
                                      raws[i + k] if raws else got.text)
                                     for k, r in enumerate(chunk)])
 
-    def _bad(self, reason: str, line: int, text: _Text) -> DecodedBatch:
-        raw = clip(text.buf[text.pos : text.pos + (64 << 10)])
-        self.broken = True  # what follows is part of the bad record's text
-        return DecodedBatch(None, [RowError(reason, line=line, raw=raw, record=self.number)])
+    def _bad(self, reason: str, line: int, text: _Text, end: int | None = None
+             ) -> DecodedBatch:
+        raw = clip(text.buf[text.pos : text.pos + RAW_LIMIT if end is None else end])
+        if end is None:
+            self.broken = True  # what follows is part of the bad record's text
+        error = RowError(reason, line=line, raw=raw, record=self.number)
+        self.number += 1
+        return DecodedBatch(None, [error])
 
     def _flush(self, items: list[tuple[Any, int | None, str]]) -> Iterator[DecodedBatch]:
         if not items:

@@ -103,6 +103,8 @@ class JsonLinesDecoder(Decoder):
                     continue
             if table.num_rows != _count_lines(data):  # blank lines: keep exact mapping simple
                 return None
+            if len(data) > self.max_bytes and _longest_line(data) > self.max_bytes:
+                return None  # (blocks end on lines: only a block with a long line is long)
             if not all(_writable(f.type, self.max_depth - 1) for f in table.schema):
                 return None
             return table
@@ -181,6 +183,12 @@ class JsonLinesDecoder(Decoder):
                                     line=line + row, raw=raw.rstrip("\r"),
                                     byte_offset=offset + s, column=f.column, value=value))
         return _dedupe(sorted(out, key=lambda e: e.line or 0))
+
+
+def _longest_line(data: bytes | memoryview) -> int:
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == NL)
+    bounds = np.concatenate(([-1], ends, [len(data)]))
+    return int(np.diff(bounds).max()) - 1
 
 
 def _writable(t: pa.DataType, depth: int) -> bool:
