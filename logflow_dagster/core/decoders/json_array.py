@@ -114,7 +114,7 @@ class JsonArrayDecoder(Decoder):
         text = _Text(utf8_blocks(self.source, self.detection, _STEP), self.source.path)
         self.broken = False
         first = text.peek()
-        if first == "" or first.isspace() and _only_space(text):
+        if first == "" or (first.isspace() and _only_space(text)):
             raise DataError("no records: the input is empty or only whitespace",
                             source=self.source.path)
         if first == "[":

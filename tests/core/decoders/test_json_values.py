@@ -115,7 +115,7 @@ def test_list_of_objects_kept_in_robust_path(tmp_path: Path, fmt: str) -> None:
     text = ('{"a": 1, "l": [{"x": 1}, {"x": 2, "y": "b"}]}\n{"a": "two", "l": []}\n'
             '{"a": 3, "l": [{"x": 3}]}\n')
     doc = text if fmt == "jsonl" else _as_array(text)
-    r, table = _convert(tmp_path, f"l.{fmt}", doc, "strict")
+    _r, table = _convert(tmp_path, f"l.{fmt}", doc, "strict")
     assert table.column("l").to_pylist() == [
         [{"x": 1, "y": None}, {"x": 2, "y": "b"}], [], [{"x": 3, "y": None}]]
     assert table.column("a").to_pylist() == ["1", "two", "3"]
@@ -131,7 +131,7 @@ def test_list_of_objects_kept_in_robust_path(tmp_path: Path, fmt: str) -> None:
 def test_other_shapes_widen_to_json_text(tmp_path: Path, fmt: str, text: str,
                                          expected: list[str]) -> None:
     doc = text if fmt == "jsonl" else _as_array(text)
-    r, table = _convert(tmp_path, f"s.{fmt}", doc, "strict")
+    _r, table = _convert(tmp_path, f"s.{fmt}", doc, "strict")
     assert table.column("v").to_pylist() == expected
 
 
@@ -139,7 +139,7 @@ def test_other_shapes_widen_to_json_text(tmp_path: Path, fmt: str, text: str,
 def test_empty_object_value_is_kept(tmp_path: Path, fmt: str) -> None:
     text = '{"id": 1, "v": {}}\n{"id": 2, "v": {}}\n'
     doc = text if fmt == "jsonl" else _as_array(text)
-    r, table = _convert(tmp_path, f"e.{fmt}", doc, "strict")
+    _r, table = _convert(tmp_path, f"e.{fmt}", doc, "strict")
     assert table.to_pylist() == [{"id": 1, "v": "{}"}, {"id": 2, "v": "{}"}]
 
 
@@ -206,7 +206,7 @@ def test_scalar_document_is_named(tmp_path: Path, text: str, fmt: str) -> None:
 
 def test_garbage_in_array_is_quarantined_with_line_and_raw(tmp_path: Path) -> None:
     text = '[\n{"a": 1},\n{"a": 2}\n/* comment */,\n{"a": 3}\n]\n'
-    r, table = _convert(tmp_path, "g.json", text)
+    r, _table = _convert(tmp_path, "g.json", text)
     assert (r.rows_written, r.rows_rejected) == (2, 1)
     (q,) = _quarantine(r)
     assert q["line"] == 4 and q["raw"].startswith("/* comment */")
@@ -218,7 +218,7 @@ def test_garbage_in_array_is_quarantined_with_line_and_raw(tmp_path: Path) -> No
 
 def test_truncated_array_element_is_quarantined_with_its_line(tmp_path: Path) -> None:
     text = '[\n  {"a": 1},\n  {"a": 2},\n  {"a": 3, "b": "unfini'
-    r, table = _convert(tmp_path, "t.json", text)
+    r, _table = _convert(tmp_path, "t.json", text)
     assert (r.rows_written, r.rows_rejected) == (2, 1)
     (q,) = _quarantine(r)
     assert q["line"] == 4 and q["raw"] == '{"a": 3, "b": "unfini'
@@ -235,7 +235,7 @@ def test_bad_element_in_array_has_its_line(tmp_path: Path) -> None:
 def test_array_records_rejected_by_type_carry_lines(tmp_path: Path) -> None:
     recs = [{"d": f"2024-01-{1 + i % 28:02d}"} for i in range(200)] + [{"d": "not a date"}]
     text = "[\n" + ",\n".join(json.dumps(x) for x in recs) + "\n]"
-    r, table = _convert(tmp_path, "d.json", text)
+    r, _table = _convert(tmp_path, "d.json", text)
     (q,) = _quarantine(r)
     assert (q["line"], q["raw"], q["record"]) == (202, '{"d": "not a date"}', 201)
 
@@ -243,7 +243,7 @@ def test_array_records_rejected_by_type_carry_lines(tmp_path: Path) -> None:
 def test_wrapped_records_carry_lines(tmp_path: Path) -> None:
     recs = [{"d": f"2024-01-{1 + i % 28:02d}"} for i in range(200)] + [{"d": "not a date"}]
     text = '{"meta": {"v": 1},\n "data": [\n' + ",\n".join(json.dumps(x) for x in recs) + "]}"
-    r, table = _convert(tmp_path, "w.json", text)
+    r, _table = _convert(tmp_path, "w.json", text)
     assert (r.rows_written, r.rows_rejected) == (200, 1)
     (q,) = _quarantine(r)
     assert (q["line"], q["raw"]) == (203, '{"d":"not a date"}')
