@@ -182,7 +182,10 @@ def run_pipeline(
         run.consume(decoder, sink)
         schema_out = run.aligner.schema
         profile = run.final_profile(sink, schema_out)
+        renamed = {**decoder.info.get("renamed_columns", {}), **run.aligner.renamed}
         metadata = {
+            **({"logflow.renamed_columns": json.dumps(renamed, ensure_ascii=False)}
+               if renamed else {}),
             "logflow.version": __version__,
             "logflow.source": source.uri,
             "logflow.rows-read": str(run.rows_read),
@@ -229,6 +232,7 @@ def run_pipeline(
                                            **run.aligner.renamed}}
                       if run.aligner.renamed else {})},
         errors_sample=run.sample,
+        renamed_columns=renamed,
     )
     if not result.balanced:  # a bug, never a data problem: refuse to report success
         raise DataError(f"row accounting broken: read {result.rows_read}, written "

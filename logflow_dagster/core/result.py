@@ -13,6 +13,8 @@ class IngestResult:
 
     ``rows_read == rows_written + rows_rejected`` always holds. ``table``, ``snapshot_id``,
     ``data_files``, ``skipped`` and ``replaced`` are set by an ingest into an Iceberg table.
+    ``renamed_columns`` maps every input name that was written under another name (an empty
+    JSON key, control characters, a duplicate after cleaning) to the written column name.
 
     Example:
         >>> r = IngestResult(input="a.csv", output="a.parquet", format="csv",
@@ -47,6 +49,7 @@ class IngestResult:
     profile: dict[str, Any] = field(default_factory=dict)
     detection: dict[str, Any] = field(default_factory=dict)
     errors_sample: list[dict[str, Any]] = field(default_factory=list)
+    renamed_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:

@@ -44,7 +44,7 @@ def test_late_fields_and_widening_are_kept(tmp_path: Path, duck: duckdb.DuckDBPy
 def test_bad_lines_quarantined_with_lines_and_offsets(tmp_path: Path) -> None:
     lines = [json.dumps({"id": i, "n": i}) for i in range(100)]
     lines[9] = '{"id": 9, "n": '  # truncated
-    lines[49] = '{"id": 49, "n": "many"}'
+    lines[49] = '{"id": 49, "n": tru}'  # invalid literal ("many" would make n text)
     src = tmp_path / "bad.jsonl"
     data = "\n".join(lines) + "\n"
     src.write_text(data)

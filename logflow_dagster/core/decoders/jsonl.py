@@ -7,19 +7,18 @@ byte offsets of rejected records are exact. String fields are typed like CSV tex
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.json as pajson
 
-from ..errors import RowError
+from ..errors import DataError, RowError
 from ..pipeline_threads import ordered_map
 from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
 from .byte_count import NL, count_byte
-from .records import RecordBatcher
+from .records import RAW_LIMIT, BadJson, RecordBatcher, clip, limits, parse_record, type_text
 from .text_blocks import MappedText, TextBlock, iter_text_blocks
 
 
@@ -41,6 +40,7 @@ class JsonLinesDecoder(Decoder):
         self.typer = TextTyper(opts.schema, threshold=opts.type_threshold,
                                hints=opts.type_hints)
         self.batcher = RecordBatcher()
+        self.max_depth, self.max_bytes = limits(opts.extra)
         self.record = 1
         mapped = MappedText.open(self.source, self.detection)
         blocks = iter_text_blocks(self.source, self.detection, opts.block_size, mapped=mapped)
@@ -51,14 +51,23 @@ class JsonLinesDecoder(Decoder):
             yield from self._block(block.data, block.first_line, block.offset, table)
             if mapped is not None:
                 mapped.release(mapped.start + block.offset)
+        if self.record == 1:
+            raise DataError("no records: the input is empty or only whitespace",
+                            source=self.source.path)
 
     def _block(self, data: bytes | memoryview, line: int, offset: int,
                table: pa.Table | None) -> Iterator[DecodedBatch]:
+        if table is not None and self.batcher.text and any(
+                n in self.batcher.text and not pa.types.is_string(t)
+                for n, t in zip(table.schema.names, table.schema.types, strict=True)):
+            table = None  # numbers in a column that holds text as written: keep their text
         if table is None or (table.num_columns == 0 and table.num_rows):
             # refused, or only empty objects and no column known yet: record by record
             yield from self._parse_slow(bytes(data), line, offset)
             return
+        table = self.batcher.rename(table)
         self.schema = table.schema if self.schema is None else _grow(self.schema, table.schema)
+        self._note_renames()
         for batch in table.combine_chunks().to_batches(max_chunksize=max(self.options.batch_size,
                                                                          table.num_rows)):
             typed, failures = self.typer.apply(batch)
@@ -68,12 +77,20 @@ class JsonLinesDecoder(Decoder):
             self.record += batch.num_rows
             yield DecodedBatch(typed, errors)
 
+    def _note_renames(self) -> None:
+        if self.batcher.renamed:
+            self.info["renamed_columns"] = dict(self.batcher.renamed)
+
     def _parse_fast(self, block: TextBlock) -> pa.Table | None:
         """pyarrow's parse of a clean block (None when it refuses the block); the columns
         known so far keep their types, new fields are inferred (times as text: see
-        :func:`_times_as_text`)."""
+        :func:`_times_as_text`). Blocks with records nested deeper than the limit or with
+        empty objects as values go the robust path, which rejects or keeps them as text."""
         data = block.data
         raw = self.schema
+        if raw is not None and self.batcher.renamed:  # pyarrow sees the keys as written
+            back = {v: k for k, v in self.batcher.renamed.items()}
+            raw = pa.schema([f.with_name(back.get(f.name, f.name)) for f in raw])
         typed = _parse_typed(raw, self.typer)
         for schema in (typed, raw) if typed is not None else (raw,):
             table = _read_block(data, schema)
@@ -85,6 +102,10 @@ class JsonLinesDecoder(Decoder):
                 if table is None:
                     continue
             if table.num_rows != _count_lines(data):  # blank lines: keep exact mapping simple
+                return None
+            if len(data) > self.max_bytes and _longest_line(data) > self.max_bytes:
+                return None  # (blocks end on lines: only a block with a long line is long)
+            if not all(_writable(f.type, self.max_depth - 1) for f in table.schema):
                 return None
             return table
         return None
@@ -99,22 +120,31 @@ class JsonLinesDecoder(Decoder):
         for i, raw in enumerate(data.split(b"\n")):
             start = pos
             pos += len(raw) + 1
+            if len(raw) > self.max_bytes:
+                text = raw[:RAW_LIMIT].decode("utf-8", "replace")
+                errors.append(RowError(f"record larger than {self.max_bytes} bytes",
+                                       line=line + i, raw=text, byte_offset=offset + start))
+                continue
             text = raw.decode("utf-8", "replace").rstrip("\r")
             if not text.strip():
                 continue
             try:
-                records.append(json.loads(text))
-            except ValueError as err:
-                errors.append(RowError(f"invalid JSON: {err}", line=line + i, raw=text,
+                records.append(parse_record(text, self.max_depth, self.max_bytes))
+            except BadJson as err:
+                errors.append(RowError(str(err), line=line + i, raw=clip(text),
                                        byte_offset=offset + start))
                 continue
             lines.append(line + i)
             raws.append(text)
             offsets.append(offset + start)
+        if self.schema is not None:
+            self.batcher.know(self.schema)
         batch, bad = self.batcher.build(records, lines, raws, first_record=self.record,
                                         offsets=offsets)
+        self._note_renames()
         if batch is not None:
-            typed, failures = self.typer.apply(batch)
+            self._text_to_schema()
+            typed, failures = type_text(batch, self.batcher, self.typer)
             if failures:
                 index = [i for i in range(len(records)) if lines[i] not in {b.line for b in bad}]
                 for f in failures:
@@ -127,6 +157,16 @@ class JsonLinesDecoder(Decoder):
         self.record += len(records) + len(errors)
         all_errors = sorted(errors + bad, key=lambda e: e.line or 0)
         yield DecodedBatch(batch, _dedupe(all_errors))
+
+    def _text_to_schema(self) -> None:
+        """Columns that became text are read as text by pyarrow from now on (a block with
+        numbers there is refused and read record by record, keeping their text)."""
+        if self.schema is None:
+            return
+        for name in self.batcher.text:
+            i = self.schema.get_field_index(name)
+            if i >= 0 and not pa.types.is_string(self.schema.field(i).type):
+                self.schema = self.schema.set(i, self.schema.field(i).with_type(pa.string()))
 
     def _cast_errors(self, data: bytes, line: int, offset: int, n: int,
                      failures: list) -> list[RowError]:
@@ -143,6 +183,22 @@ class JsonLinesDecoder(Decoder):
                                     line=line + row, raw=raw.rstrip("\r"),
                                     byte_offset=offset + s, column=f.column, value=value))
         return _dedupe(sorted(out, key=lambda e: e.line or 0))
+
+
+def _longest_line(data: bytes | memoryview) -> int:
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == NL)
+    bounds = np.concatenate(([-1], ends, [len(data)]))
+    return int(np.diff(bounds).max()) - 1
+
+
+def _writable(t: pa.DataType, depth: int) -> bool:
+    """False for a type nested deeper than ``depth`` more levels or holding a struct without
+    fields (which Parquet cannot write)."""
+    if pa.types.is_struct(t):
+        return depth > 0 and t.num_fields > 0 and all(_writable(f.type, depth - 1) for f in t)
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return depth > 0 and _writable(t.value_type, depth - 1)
+    return True
 
 
 def _read_block(data: bytes | memoryview, schema: pa.Schema | None) -> pa.Table | None:

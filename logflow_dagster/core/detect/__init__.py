@@ -121,6 +121,9 @@ def _sniff_text(text: str, source: Source) -> tuple[str, float, list[str]]:
         return fmt, confidence, []
     if stripped[0] in "[{":
         return _sniff_json(stripped, hint)
+    if hint in ("json", "jsonl") and _is_json_scalar(stripped):
+        # the JSON decoder names it (a single value is no records) rather than a log reading
+        return "json", 0.5, ["a single JSON value, not records"]
     grammar, share = _sniff_log(text)
     if grammar != "line" and share >= 0.6:
         return "log", share, [f"log grammar {grammar}"]
@@ -151,6 +154,15 @@ def _sniff_json(text: str, hint: str | None) -> tuple[str, float, list[str]]:
     if parsed and (parsed >= 0.5 * checked or hint == "jsonl"):
         return "jsonl", parsed / checked, []
     return "json", 0.8, []
+
+
+def _is_json_scalar(text: str) -> bool:
+    import json
+
+    try:
+        return not isinstance(json.loads(text), dict | list)
+    except ValueError:
+        return False
 
 
 def _sniff_markup(head: bytes) -> tuple[str, float, str | None]:

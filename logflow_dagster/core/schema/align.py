@@ -46,7 +46,8 @@ class SchemaAligner:
         changed = False
         if not _fits(batch.schema, self.schema):
             try:
-                grown = pa.unify_schemas([self.schema, batch.schema.remove_metadata()],
+                grown = pa.unify_schemas([_to_text(self.schema, batch.schema),
+                                          _to_text(batch.schema.remove_metadata(), self.schema)],
                                          promote_options="permissive")
             except (pa.ArrowTypeError, pa.ArrowInvalid) as err:
                 raise DataError(f"incompatible column types across records: {err}") from None
@@ -66,6 +67,18 @@ def clean_names(names: list[str]) -> list[str]:
         ['a_b', 'c']
     """
     return [_CONTROL.sub("_", n) or f"column_{i}" for i, n in enumerate(names, start=1)]
+
+
+def _to_text(schema: pa.Schema, other: pa.Schema) -> pa.Schema:
+    """``schema`` with a number/boolean column as text where ``other`` has it as text (a JSON
+    field holding both: the written numbers are cast to their text)."""
+    for i, f in enumerate(schema):
+        j = other.get_field_index(f.name)
+        if j >= 0 and pa.types.is_string(other.field(j).type) and (
+                pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+                or pa.types.is_boolean(f.type)):
+            schema = schema.set(i, f.with_type(pa.string()))
+    return schema
 
 
 def _fits(schema: pa.Schema, target: pa.Schema) -> bool:
