@@ -73,7 +73,7 @@ ORDERS_SUITE_JSON = """\
 """
 
 DEFINITIONS_PY = '''\
-"""Dagster code location of this logflow project (`logflow dev` opens it in the UI via workspace.yaml)."""
+"""Dagster code location of this logflow project (`logflow dev` shows it in the UI)."""
 
 from pathlib import Path
 

@@ -18,7 +18,7 @@ from .detect import detect
 from .errors import DataError, ErrorPolicy, RowError, UsageError
 from .errors.quarantine import QuarantineWriter
 from .pipeline_threads import Background, prefetch
-from .quality import Profiler
+from .quality.profile import Profiler
 from .result import IngestResult
 from .schema import type_label
 from .schema.align import SchemaAligner

@@ -27,8 +27,9 @@ def test_threshold_sensor_and_maintenance_run(tmp_path: Path) -> None:
         ingest(f, "raw.t", project_dir=tmp_path)
     with dg.instance_for_test() as instance:
         sensor = defs.resolve_sensor_def("logflow_maintenance_thresholds")
-        result = sensor(dg.build_sensor_context(instance=instance, definitions=defs,
-                                                resources=defs.resources))
+        with dg.build_sensor_context(instance=instance, definitions=defs,
+                                     resources=defs.resources) as context:
+            result = sensor(context)
         assert len(result.run_requests) == 1
         asset = defs.resolve_assets_def(dg.AssetKey(["raw", "t_maintenance"]))
         out = dg.materialize([asset], instance=instance)

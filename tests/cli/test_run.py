@@ -25,7 +25,7 @@ def test_demo_then_run_picks_up_new_files(tmp_path: Path) -> None:
     root = tmp_path / "demo"
     proc = logflow("demo", str(root))
     assert proc.returncode == 0, proc.stderr
-    assert "3 runs" in proc.stdout and "passed / 0 failed" in proc.stdout
+    assert "3 runs" in proc.stdout and "passed / 1 failed" in proc.stdout
     assert "Traceback" not in proc.stderr
     catalog = open_catalog(CatalogConfig.embedded(root))
     con = duckdb_connection()
