@@ -17,6 +17,7 @@ from .result import CsvDialect, Detection
 
 _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"PAR1", "parquet"),
+    (b"PARE", "parquet"),  # encrypted footer: the decoder refuses it by name
     (b"Obj\x01", "avro"),
     (b"PK\x03\x04", "xlsx"),
 )
