@@ -103,6 +103,8 @@ def _decode_head(head: bytes, encoding: str) -> str:
 
 
 def _sniff_binary(head: bytes) -> tuple[str, float]:
+    if head[:3] == b"Obj" and len(head) > 4 and head[3] < 0x10 and b"avro." in head[:4096]:
+        return "avro", 0.9  # an Avro container of another version: the decoder names it
     for magic, fmt in _BINARY_MAGIC:
         if head.startswith(magic):
             if fmt == "xlsx" and b"xl/" not in head and b"[Content_Types]" not in head:
