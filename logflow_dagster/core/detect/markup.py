@@ -209,5 +209,15 @@ def xml_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-__all__ = ["XES_CHILDREN", "XES_NAMESPACE", "XES_STRUCTURE", "HeadScan", "is_xes", "xes_share", "local_name", "scan_head", "sniff_markup",
-           "xml_encoding"]
+__all__ = [
+    "XES_CHILDREN",
+    "XES_NAMESPACE",
+    "XES_STRUCTURE",
+    "HeadScan",
+    "is_xes",
+    "local_name",
+    "scan_head",
+    "sniff_markup",
+    "xes_share",
+    "xml_encoding",
+]
