@@ -18,9 +18,21 @@ decimal (bytes or fixed)        decimal128(precision, scale) (decimal256 > 38)
 uuid                            string
 ==============================  ============================================
 
-A union of several non-null types (``["int", "string"]``) has no Arrow equivalent: such a
-column is a string holding the JSON text of each value (``3``, ``"x"``, ``{"a": 1}``), and so
-is a field whose type refers back to an enclosing record (recursive schemas).
+A union of one non-null type (``["null", T]``, in either order) is ``T``, nullable. A union of
+several numeric types takes the type that holds all their values exactly: ``["int", "long"]``
+is int64, ``["int", "float", "double"]`` and ``["float", "double"]`` are float64. Any other
+union of several types (``["string", "long"]``, a record or an array among other types) has
+no Arrow equivalent: such a column is a string holding each value's text: a string as it is
+(never quoted), a number or boolean as Avro's JSON encoding writes it (``42``, ``1.5``,
+``true``), bytes as their latin-1 code points, a record, map or array as its JSON text
+(``{"a": 1}``). Which branch a value came from is not kept (the string ``"42"`` and the long
+``42`` both read ``42``). A field whose type refers back to an enclosing record (recursive
+schemas) is its JSON text too.
+
+Codecs: null, deflate, bzip2, xz, snappy (``cramjam``), zstandard (``backports.zstd`` before
+Python 3.14) and lz4 (``lz4``). A file whose codec is unknown, or whose container version is
+not 1 (``Obj`` followed by another byte, such as files from Avro before 1.3), is refused
+with a :class:`UsageError`.
 """
 
 from __future__ import annotations
@@ -33,7 +45,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..errors import DataError, LogflowError, RowError
+from ..errors import DataError, LogflowError, RowError, UsageError
 from ..schema.cast import cast_overrides, json_text, miss_errors, parse_overrides, value_text
 from .base import DecodedBatch, Decoder
 
@@ -88,6 +100,28 @@ def _as_uuid_text(value: Any) -> Any:
 
 
 _JSON = _Mapped(pa.string(), True, _as_json)
+
+
+def _as_union_text(value: Any) -> Any:
+    """A value of a union of several types as text: strings as they are, the rest as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")
+    if isinstance(value, (bool, int, float, dict, list, tuple)):
+        return json_text(value)
+    return value_text(value)  # dates, times, decimals, UUIDs: ISO or plain text
+
+
+_UNION_TEXT = _Mapped(pa.string(), True, _as_union_text)
+
+#: Numeric types -> the types that hold each exactly (for unions of several of them)
+_EXACT_IN: dict[pa.DataType, set[pa.DataType]] = {
+    pa.int32(): {pa.int32(), pa.int64(), pa.float64()},
+    pa.int64(): {pa.int64()},
+    pa.float32(): {pa.float32(), pa.float64()},
+    pa.float64(): {pa.float64()},
+}
 
 
 class AvroSchemaMapper:
@@ -206,7 +240,15 @@ class AvroSchemaMapper:
         if not others:
             return _Mapped(pa.null(), True)
         if len(others) > 1:
-            return _JSON
+            mapped = [self.map(b) for b in others]
+            holders = [_EXACT_IN.get(m.type) for m in mapped]
+            if all(h is not None and m.convert is None for h, m in zip(holders, mapped,
+                                                                       strict=True)):
+                common = set.intersection(*holders)  # type: ignore[arg-type]
+                for t in (pa.int64(), pa.float64()):
+                    if t in common:
+                        return _Mapped(t, True, _as_number(t))
+            return _UNION_TEXT
         inner = self.map(others[0])
         return _Mapped(inner.type, nullable or inner.nullable, inner.convert)
 
@@ -232,6 +274,12 @@ class AvroSchemaMapper:
                 if 38 < precision <= 76:
                     return _Mapped(pa.decimal256(precision, scale))
         return None  # unknown or invalid logical types read as their base type (Avro spec)
+
+
+def _as_number(t: pa.DataType) -> Convert:
+    if pa.types.is_floating(t):
+        return lambda v: None if v is None else float(v)
+    return lambda v: v
 
 
 def _each(convert: Convert) -> Convert:  # array items
@@ -289,6 +337,10 @@ class AvroDecoder(Decoder):
         overrides = parse_overrides(self.options.schema)
         path = self.source.path
         size = max(1, self.options.batch_size)
+        head = self.source.head()[:4]
+        if head[:3] == b"Obj" and len(head) == 4 and head[3] != 1:
+            raise UsageError(f"{path}: Avro container version {head[3]} is not supported "
+                             "(only version 1, written since Avro 1.3)")
         with self.source.open() as stream:
             try:
                 reader = fastavro.reader(stream)
@@ -298,6 +350,7 @@ class AvroDecoder(Decoder):
             except Exception as exc:
                 raise DataError(f"not a readable Avro file: {exc}", source=path) from exc
             self.info["codec"] = reader.codec
+            _check_codec(reader.codec, path)
             name = reader.writer_schema
             if isinstance(name, dict) and isinstance(name.get("name"), str):
                 self.info["avro_record"] = name["name"]
@@ -391,6 +444,27 @@ class AvroDecoder(Decoder):
             kept.append(i)
         batch = pa.RecordBatch.from_pylist(good, schema=mapper.schema)
         return batch, numbers[kept], errors
+
+
+#: The package that gives fastavro each codec that needs one
+CODEC_PACKAGES = {"snappy": "cramjam", "zstandard": "backports.zstd", "lz4": "lz4"}
+
+
+def _check_codec(codec: str, path: str) -> None:
+    """Refuses a codec fastavro cannot decompress here, by name.
+
+    Raises:
+        UsageError: For an unknown codec, or one whose library is not installed.
+    """
+    from fastavro.read import BLOCK_READERS
+
+    block_reader = BLOCK_READERS.get(codec)
+    if block_reader is None:
+        known = ", ".join(sorted(BLOCK_READERS))
+        raise UsageError(f"{path}: unsupported Avro codec {codec!r} (known: {known})")
+    if getattr(block_reader, "__name__", "") == "missing":  # fastavro's missing_codec_lib
+        package = CODEC_PACKAGES.get(codec, "its library")
+        raise UsageError(f"{path}: Avro codec {codec!r} needs the Python package {package}")
 
 
 def _bad_field(mapper: AvroSchemaMapper, row: Any) -> tuple[str | None, str | None]:

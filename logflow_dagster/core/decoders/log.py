@@ -10,6 +10,13 @@ built over the block's own buffer). Regex grammars are applied with
   :class:`RowError` with its physical line number, text and byte offset in the UTF-8 stream.
 - Timestamps are ``timestamp[us, tz=UTC]``. RFC 3164 lines carry neither year nor zone: the
   year is ``options.extra["year"]`` or else the current UTC year, and the time is read as UTC.
+  Application-log grammars (``log4j`` ...) write local times without zone: ``timestamp[us]``,
+  fractions of a second kept.
+- With a ``multiline`` grammar, lines that do not match continue the record before them (a
+  stack trace): they are appended to its ``message`` after ``\n`` and to its ``raw`` text; the
+  record keeps the line number and byte offset of its first line. Only lines before the first
+  record are bad records. A record continues over at most :data:`MAX_CONTINUATION` lines; the
+  lines after are bad records.
 - ``logfmt`` keys vary per line, so lines are tokenized in Python; the columns are the keys in
   order of first appearance (each batch carries every key seen so far), typed by
   :class:`TextTyper`.
@@ -39,6 +46,11 @@ from .base import DecodedBatch, Decoder
 from .text_blocks import TextBlock, iter_text_blocks
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+LOCAL_TIMESTAMP = pa.timestamp("us")
+
+#: Most lines one record of a multiline grammar takes (its first line included).
+MAX_CONTINUATION = 100_000
+_FRACTION = r"(:\d{2})[,.](\d{1,6})"  # the seconds, then their fraction
 _INT = r"^[+-]?\d{1,18}$"
 _ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})$"
 _NULL = pa.scalar(None, pa.string())
@@ -57,24 +69,50 @@ class Lines:
     text: pa.StringArray
     line: np.ndarray
     offset: np.ndarray
+    #: Continuation lines of each record (joined by ``\n``; null: none), multiline grammars
+    tail: pa.StringArray | None = None
 
     def __len__(self) -> int:
         return len(self.text)
 
     def slice(self, start: int, stop: int) -> Lines:
         """The lines ``start`` to ``stop`` (exclusive)."""
+        tail = None if self.tail is None else self.tail.slice(start, stop - start)
         return Lines(
-            self.text.slice(start, stop - start), self.line[start:stop], self.offset[start:stop]
+            self.text.slice(start, stop - start), self.line[start:stop], self.offset[start:stop],
+            tail,
+        )
+
+    def take(self, indices: np.ndarray) -> Lines:
+        """The lines at ``indices``."""
+        idx = pa.array(indices, pa.int64())
+        tail = None if self.tail is None else self.tail.take(idx)
+        return Lines(self.text.take(idx), self.line[indices], self.offset[indices], tail)
+
+    @staticmethod
+    def concat(parts: list[Lines]) -> Lines:
+        """The lines of ``parts`` one after the other (without tails)."""
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return Lines(pa.array([], pa.string()), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        return Lines(
+            pa.concat_arrays([p.text for p in parts]),
+            np.concatenate([p.line for p in parts]),
+            np.concatenate([p.offset for p in parts]),
         )
 
     def error(
         self, i: int, reason: str, column: str | None = None, value: str | None = None
     ) -> RowError:
         """A :class:`RowError` for line ``i``."""
+        raw = self.text[i].as_py()
+        if self.tail is not None and self.tail[i].is_valid:
+            raw = f"{raw}\n{self.tail[i].as_py()}"
         return RowError(
             reason,
             line=int(self.line[i]),
-            raw=self.text[i].as_py(),
+            raw=raw,
             byte_offset=int(self.offset[i]),
             column=column,
             value=value,
@@ -167,8 +205,17 @@ def _to_iso_timestamp(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
 
 
 def _to_clock_timestamp(
-    values: pa.Array, fmt: str, day_pattern: str | None, year: int
+    values: pa.Array, fmt: str, day_pattern: str | None, year: int,
+    to: pa.DataType = TIMESTAMP,
 ) -> tuple[pa.Array, np.ndarray]:
+    fraction = None
+    if to == LOCAL_TIMESTAMP:  # 18:01:47,978 or 14:32:52.123456: strptime has no fraction
+        digits = pc.struct_field(pc.extract_regex(values, r":\d{2}[,.](?P<f>\d{1,6})"), [0])
+        micros = pc.cast(pc.utf8_slice_codeunits(pc.binary_join_element_wise(
+            digits, "000000", ""), 0, 6), pa.int64())
+        fraction = pc.cast(pc.fill_null(micros, 0), pa.duration("us"))
+        values = pc.replace_substring_regex(
+            pc.replace_substring_regex(values, _FRACTION, r"\1"), r"^(\d{4}-\d{2}-\d{2})T", r"\1 ")
     text = values
     if "%Y" not in fmt and "%y" not in fmt:  # no year written (RFC 3164): prefix one
         text = pc.binary_join_element_wise(str(year), values, " ")
@@ -186,8 +233,10 @@ def _to_clock_timestamp(
                 local = pc.strptime(naive, format=fmt, unit="us", error_is_null=True)
             same = pc.fill_null(pc.equal(pc.day(local), day), False)
             ok = pc.and_(ok, pc.or_(pc.invert(risky), same))
-    typed = pc.if_else(ok, typed, pa.scalar(None, typed.type)).cast(TIMESTAMP)
-    return typed, _np(pc.is_valid(values)) & ~_np(ok)
+    typed = pc.if_else(ok, typed, pa.scalar(None, typed.type))
+    if fraction is not None:
+        typed = pc.add(typed, fraction)
+    return typed.cast(to), _np(pc.is_valid(values)) & ~_np(ok)
 
 
 class _RegexParser:
@@ -199,7 +248,8 @@ class _RegexParser:
         self.reason = f"line does not match the {grammar.name} grammar"
         self.schema = pa.schema(
             [
-                (name, {"int": pa.int64(), "timestamp": TIMESTAMP}.get(kind, pa.string()))
+                (name, {"int": pa.int64(), "timestamp": TIMESTAMP,
+                        "local_timestamp": LOCAL_TIMESTAMP}.get(kind, pa.string()))
                 for name, kind in grammar.columns
             ]
         )
@@ -227,8 +277,9 @@ class _RegexParser:
         if kind == "timestamp" and fmt == "iso8601":
             typed, bad = _to_iso_timestamp(values)
             return typed, bad, "ISO 8601 timestamp"
-        if kind == "timestamp" and fmt:
-            typed, bad = _to_clock_timestamp(values, fmt, self.grammar.day_pattern, self.year)
+        if kind in ("timestamp", "local_timestamp") and fmt:
+            to = TIMESTAMP if kind == "timestamp" else LOCAL_TIMESTAMP
+            typed, bad = _to_clock_timestamp(values, fmt, self.grammar.day_pattern, self.year, to)
             return typed, bad, f"timestamp ({fmt})"
         return values, np.zeros(len(values), dtype=bool), "string"
 
@@ -242,10 +293,14 @@ class _RegexParser:
         fields = struct.filter(pa.array(matched))
         failures = _Failures(len(rows))
         arrays: dict[str, pa.Array] = {}
+        tails = None if lines.tail is None else lines.tail.filter(pa.array(matched))
         for name, kind in self.grammar.columns:
             if name in ("facility", "severity"):
                 continue
             values = self._clean(name, fields.field(name))
+            if name == "message" and tails is not None and tails.null_count < len(tails):
+                joined = pc.binary_join_element_wise(pc.fill_null(values, ""), tails, "\n")
+                values = pc.coalesce(joined, values)
             typed, bad, expected = self._typed(name, kind, values)
             if bad.any():
                 failures.add(name, bad, values, expected)
@@ -349,13 +404,68 @@ class LogDecoder(Decoder):
             parser = self._parser(pending)
             for run in pending:
                 yield from self._emit(parser, run)
+        if self._carry is not None:  # the last record of a multiline grammar
+            yield from self._emit(parser, Lines.concat([]), final=True)
+
+    _carry: Lines | None = None
 
     def _emit(
-        self, parser: _RegexParser | _LogfmtParser | _LineParser, lines: Lines
+        self, parser: _RegexParser | _LogfmtParser | _LineParser, lines: Lines,
+        final: bool = False,
     ) -> Iterator[DecodedBatch]:
+        if isinstance(parser, _RegexParser) and parser.grammar.multiline:
+            lines = self._records(parser.grammar.pattern, lines, final)
         size = max(1, self.options.batch_size)
         for start in range(0, len(lines), size):
             yield parser.parse(lines.slice(start, min(start + size, len(lines))))
+
+    def _records(self, pattern: str, lines: Lines, final: bool) -> Lines:
+        """Groups lines into records (a matching line and the lines that follow it until the
+        next); the last record is held back until the next block shows where it ends.
+
+        Lines before the first record are returned as records of their own (bad ones)."""
+        if self._carry is not None:
+            lines = Lines.concat([self._carry, lines])
+            self._carry = None
+        if not len(lines):
+            return lines
+        matched = _np(pc.match_substring_regex(lines.text, pattern))
+        starts = np.flatnonzero(matched)
+        if not len(starts):
+            return lines  # no record to continue (a carry always starts with one)
+        end = len(lines)
+        if not final and end - starts[-1] < MAX_CONTINUATION:
+            self._carry = lines.slice(int(starts[-1]), end)
+            end, starts = int(starts[-1]), starts[:-1]
+        lead = np.arange(int(starts[0]) if len(starts) else end, dtype=np.int64)
+        if not len(starts):
+            return lines.take(lead)
+        # each record's continuation: lines after its start, before the next start or the cap
+        cont = np.flatnonzero(~matched[: end])
+        cont = cont[cont > starts[0]]
+        owner = np.searchsorted(starts, cont, side="right") - 1
+        room = cont - starts[owner] < MAX_CONTINUATION
+        orphans, cont, owner = cont[~room], cont[room], owner[room]
+        counts = np.bincount(owner, minlength=len(starts))
+        offsets = np.zeros(len(starts) + 1, dtype=np.int32)
+        np.cumsum(counts, out=offsets[1:])
+        joined = pc.binary_join(pa.ListArray.from_arrays(
+            pa.array(offsets), lines.text.take(pa.array(cont, pa.int64()))), "\n")
+        tail = pc.if_else(pa.array(counts > 0), joined, pa.scalar(None, pa.string()))
+        heads = lines.take(starts)
+        records = Lines(heads.text, heads.line, heads.offset, tail)
+        if not len(lead) and not len(orphans):
+            return records
+        # bad lines (before the first record, past the cap) keep their place in line order
+        extra = lines.take(np.concatenate([lead, orphans]))
+        extra = Lines(extra.text, extra.line, extra.offset,
+                      pa.nulls(len(extra), pa.string()))
+        order = np.argsort(np.concatenate([records.line, extra.line]), kind="stable")
+        both = Lines(pa.concat_arrays([records.text, extra.text]),
+                     np.concatenate([records.line, extra.line]),
+                     np.concatenate([records.offset, extra.offset]),
+                     pa.concat_arrays([records.tail, extra.tail]))
+        return both.take(order)
 
     def _parser(self, sample: list[Lines]) -> _RegexParser | _LogfmtParser | _LineParser:
         name = self.detection.log_grammar

@@ -5,7 +5,11 @@ Columns, as pm4py's ``convert_to_dataframe`` names them:
 - each attribute of the event is a column named by its key (``concept:name``,
   ``time:timestamp``, ``lifecycle:transition``, ``org:resource``, any other key);
 - each attribute of the enclosing trace is a column named ``case:`` + key
-  (``case:concept:name``); events directly under ``<log>`` have null ``case:`` columns.
+  (``case:concept:name``).
+- events directly under ``<log>``, outside any trace (IEEE 1849-2016 allows them: a log holds
+  traces and events), belong to no case: their ``case:`` columns are null and the column
+  :data:`OUTSIDE_TRACE` (``xes:outside_trace``) is true; it is null for the events of traces
+  and exists only when the log has such events. They never take a trace's attributes.
 
 Types follow the XES element: ``string`` and ``id`` -> string, ``int`` -> int64, ``float`` ->
 float64, ``boolean`` -> bool (``true``/``false``/``1``/``0``), ``date`` -> timestamp[us, UTC]
@@ -75,6 +79,9 @@ _INT = re.compile(r"^\s*[+-]?\d+\s*$")
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _TAGS = ("{*}log", "{*}trace", "{*}event", "{*}classifier")
 _SKIP = object()  # not an attribute element
+
+#: Column flagging the events that are direct children of ``<log>``, in no trace.
+OUTSIDE_TRACE = "xes:outside_trace"
 _local = lru_cache(maxsize=1024)(local_name)
 
 
@@ -198,7 +205,7 @@ class XesDecoder(Decoder):
                             self._case_attribute(sibling, backfill=False)
                     continue
                 current = None
-                self._event(element)
+                self._event(element, in_trace=scope == "trace")
                 drop_done(element)
             elif name == "trace" and scope == "log":
                 if event == "start":
@@ -276,10 +283,10 @@ class XesDecoder(Decoder):
             for row in self._rows[self._case_start:]:
                 row[column] = value
 
-    def _event(self, element: etree._Element) -> None:
+    def _event(self, element: etree._Element, *, in_trace: bool) -> None:
         self._count += 1
         row: dict[str, Any] = {}
-        bad = self._case_bad
+        bad = self._case_bad if in_trace else None
         for child in element:
             key = child.get("key") if isinstance(child.tag, str) else None
             if key is None:
@@ -297,7 +304,12 @@ class XesDecoder(Decoder):
                 raw=etree.tostring(element, encoding="unicode", with_tail=False),
                 record=self._count))
             return
-        row.update(self._case)
+        if in_trace:
+            row.update(self._case)
+        else:
+            row.pop(OUTSIDE_TRACE, None)
+            row[OUTSIDE_TRACE] = True
+            self._kinds[OUTSIDE_TRACE] = "bool"
         self._rows.append(row)
 
     def _flush(self) -> DecodedBatch:
@@ -313,4 +325,4 @@ class XesDecoder(Decoder):
         return DecodedBatch(pa.RecordBatch.from_arrays(arrays, names=list(names)), errors)
 
 
-__all__ = ["SCALAR_KINDS", "BadValue", "XesDecoder", "parse_scalar"]
+__all__ = ["OUTSIDE_TRACE", "SCALAR_KINDS", "BadValue", "XesDecoder", "parse_scalar"]

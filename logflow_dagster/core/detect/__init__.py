@@ -17,6 +17,7 @@ from .result import CsvDialect, Detection
 
 _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"PAR1", "parquet"),
+    (b"PARE", "parquet"),  # encrypted footer: the decoder refuses it by name
     (b"Obj\x01", "avro"),
     (b"PK\x03\x04", "xlsx"),
 )
@@ -102,6 +103,8 @@ def _decode_head(head: bytes, encoding: str) -> str:
 
 
 def _sniff_binary(head: bytes) -> tuple[str, float]:
+    if head[:3] == b"Obj" and len(head) > 4 and head[3] < 0x10 and b"avro." in head[:4096]:
+        return "avro", 0.9  # an Avro container of another version: the decoder names it
     for magic, fmt in _BINARY_MAGIC:
         if head.startswith(magic):
             if fmt == "xlsx" and b"xl/" not in head and b"[Content_Types]" not in head:
@@ -115,24 +118,51 @@ def _sniff_text(text: str, source: Source) -> tuple[str, float, list[str]]:
     hint = _EXT_HINTS.get(os.path.splitext(source.name)[1].lower())
     if not stripped:
         return hint or "csv", 0.0, ["empty input"]
+    grammar, share = _sniff_log(text)
     if stripped[0] == "<":
         fmt, confidence, _ = _sniff_markup(source.head())  # raw bytes: the XML declaration
                                                          # names their encoding
-        return fmt, confidence, []
-    if stripped[0] in "[{":
-        return _sniff_json(stripped, hint)
+        if confidence < 0.5 and grammar != "line" and share >= 0.6:  # <34>1 2003-10-11...
+            return "log", share, [f"log grammar {grammar}"]
+        notes = []
+        if confidence < 0.9 and fmt == "xes":
+            notes.append(f"ambiguous: xes ({confidence:.2f}) or xml: <log> holds other elements")
+        return fmt, confidence, notes
     if hint in ("json", "jsonl") and _is_json_scalar(stripped):
         # the JSON decoder names it (a single value is no records) rather than a log reading
         return "json", 0.5, ["a single JSON value, not records"]
-    grammar, share = _sniff_log(text)
+    # Log lines first: application logs are full of commas, brackets and braces
     if grammar != "line" and share >= 0.6:
         return "log", share, [f"log grammar {grammar}"]
+    if stripped[0] in "[{" and _json_prefix(stripped):
+        return _sniff_json(stripped, hint)
     dialect, confidence = sniff_dialect(text)
     if confidence >= 0.6:
-        return ("tsv" if dialect.delimiter == "\t" else "csv"), confidence, []
+        notes = []
+        if share >= 0.5 and confidence - share < 0.1:
+            notes.append(f"ambiguous: {'tsv' if dialect.delimiter == chr(9) else 'csv'} "
+                         f"({confidence:.2f}) or log lines, grammar {grammar} ({share:.2f})")
+        return ("tsv" if dialect.delimiter == "\t" else "csv"), confidence, notes
     if hint in ("csv", "tsv"):
         return hint, confidence, ["delimited by file name"]
     return "log", 1.0 - confidence, ["no structure found: one line per record"]
+
+
+def _json_prefix(text: str) -> bool:
+    """True when ``text`` starts with a JSON value, maybe cut at the end of the sample."""
+    import json
+
+    stripped = text.rstrip()
+    try:
+        value, end = json.JSONDecoder().raw_decode(stripped)
+    except json.JSONDecodeError as err:
+        if err.pos >= len(stripped) - 5:  # cut in the middle of the value
+            return True
+        # a string cut by the end of the sample: JSON strings hold no raw line break
+        return err.msg.startswith("Unterminated string") and "\n" not in stripped[err.pos:]
+    del value
+    rest = stripped[end:].lstrip()
+    return not rest or rest[0] in "[{"  # a document, or JSON Lines
 
 
 def _sniff_json(text: str, hint: str | None) -> tuple[str, float, list[str]]:

@@ -13,7 +13,19 @@ Grammars:
 - ``syslog3164``: BSD syslog, RFC 3164 (``<pri>Mmm dd hh:mm:ss host tag[pid]: msg``, the
   ``<pri>`` optional, as in files written by syslog daemons).
 - ``logfmt``: ``key=value`` pairs, values optionally double-quoted (with backslash escapes).
+- ``log4j``: Java application logs (Hadoop, Spark, Kafka ...):
+  ``2015-10-18 18:01:47,978 INFO [main] org.apache.Foo: message`` (the ``[thread]`` optional).
+- ``openstack``: ``[file.log ]2017-05-16 00:00:00.008 25746 INFO nova.compute [req-...] message``.
+- ``cbs``: Windows CBS/CSI logs: ``2016-09-28 04:30:30, Info   CBS    message``.
+- ``apache_error``: Apache error logs, 2.2 and 2.4:
+  ``[Sun Dec 04 04:47:44 2005] [error] [client 1.2.3.4] message``.
+- ``proxifier``: ``[10.30 16:49:06] chrome.exe - host:443 message`` (no year: as RFC 3164).
 - ``line``: the fallback for any other text: one ``line`` column.
+
+The application-log grammars (``multiline``) keep lines that do not match them, such as stack
+traces, with the record before them: such a line continues that record's ``message`` (after a
+``\n``) instead of being a bad record. Their timestamps name no zone and are read as
+``timestamp[us]`` without one.
 """
 
 from __future__ import annotations
@@ -55,6 +67,7 @@ class LogGrammar:
             text as given to ``strptime``; Arrow's ``strptime`` rolls 31 Feb over to March, so
             the decoder rejects values whose parsed day differs from the written one.
         sniff_pattern: A stricter pattern used only for sniffing (defaults to ``pattern``).
+        multiline: Lines that do not match continue the record before them (its ``message``).
 
     Example:
         >>> GRAMMARS["combined"].column_kinds["status"]
@@ -70,6 +83,7 @@ class LogGrammar:
     bom: frozenset[str] = frozenset()
     day_pattern: str | None = None
     sniff_pattern: str | None = None
+    multiline: bool = False
 
     @property
     def column_kinds(self) -> dict[str, str]:
@@ -169,12 +183,122 @@ LOGFMT = LogGrammar(
     columns=(),
 )
 
+_LEVELS = (r"TRACE|DEBUG|FINE|FINER|FINEST|CONFIG|INFO|NOTICE|WARN|WARNING|ERROR|SEVERE|FATAL"
+           r"|CRITICAL")
+_ISO_LOCAL = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,6})?"
+_DAY_ISO = r"^\d{4}-\d{2}-(?P<day>\d{2})"
+
+LOG4J = LogGrammar(
+    name="log4j",
+    pattern=(
+        r"^(?P<timestamp>" + _ISO_LOCAL + r") +(?P<level>" + _LEVELS + r") +"
+        r"(?:\[(?P<thread>[^\]]*)\] +)?(?P<component>[^\s\[\]]+?):? (?:- )?(?P<message>.*)$"
+    ),
+    columns=(
+        ("timestamp", "local_timestamp"),
+        ("level", "string"),
+        ("thread", "string"),
+        ("component", "string"),
+        ("message", "string"),
+    ),
+    timestamp_format="%Y-%m-%d %H:%M:%S",
+    day_pattern=_DAY_ISO,
+    multiline=True,
+)
+
+OPENSTACK = LogGrammar(
+    name="openstack",
+    pattern=(
+        r"^(?:(?P<logfile>\S+\.log\S*) )?(?P<timestamp>" + _ISO_LOCAL + r") (?P<pid>\d+) "
+        r"(?P<level>" + _LEVELS + r") (?P<component>\S+) (?:\[(?P<request>[^\]]*)\] )?"
+        r"(?P<message>.*)$"
+    ),
+    columns=(
+        ("logfile", "string"),
+        ("timestamp", "local_timestamp"),
+        ("pid", "int"),
+        ("level", "string"),
+        ("component", "string"),
+        ("request", "string"),
+        ("message", "string"),
+    ),
+    timestamp_format="%Y-%m-%d %H:%M:%S",
+    day_pattern=_DAY_ISO,
+    multiline=True,
+)
+
+CBS = LogGrammar(
+    name="cbs",
+    pattern=(
+        r"^(?P<timestamp>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}), (?P<level>[A-Za-z]+) +"
+        r"(?P<component>\S+) +(?P<message>.*)$"
+    ),
+    columns=(
+        ("timestamp", "local_timestamp"),
+        ("level", "string"),
+        ("component", "string"),
+        ("message", "string"),
+    ),
+    timestamp_format="%Y-%m-%d %H:%M:%S",
+    day_pattern=_DAY_ISO,
+    multiline=True,
+)
+
+APACHE_ERROR = LogGrammar(
+    name="apache_error",
+    pattern=(
+        r"^\[(?P<time>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:" + _MONTHS + r") [ \d]\d "
+        r"\d{2}:\d{2}:\d{2}(?:\.\d{1,6})? \d{4})\] "
+        r"\[(?:(?P<module>[^\]:\s]+):)?(?P<level>[a-z]+\d?)\]"
+        r"(?: \[pid (?P<pid>\d+)(?::tid (?P<tid>\d+))?\])?"
+        r"(?: \[client (?P<client>[^\]]+)\])? (?P<message>.*)$"
+    ),
+    columns=(
+        ("time", "local_timestamp"),
+        ("module", "string"),
+        ("level", "string"),
+        ("pid", "int"),
+        ("tid", "int"),
+        ("client", "string"),
+        ("message", "string"),
+    ),
+    timestamp_format="%a %b %d %H:%M:%S %Y",
+    day_pattern=r"^[A-Za-z]{3} [A-Za-z]{3} +(?P<day>\d{1,2}) ",
+    multiline=True,
+)
+
+PROXIFIER = LogGrammar(
+    name="proxifier",
+    pattern=(
+        r"^\[(?P<time>\d{2}\.\d{2} \d{2}:\d{2}:\d{2})\] (?P<program>.+?) - "
+        r"(?P<target>\S+) (?P<message>.*)$"
+    ),
+    columns=(
+        ("time", "local_timestamp"),
+        ("program", "string"),
+        ("target", "string"),
+        ("message", "string"),
+    ),
+    # No year in the line: the decoder prefixes one (as for RFC 3164).
+    timestamp_format="%m.%d %H:%M:%S",
+    day_pattern=r"^\d{2}\.(?P<day>\d{2})",
+    multiline=True,
+)
+
 LINE = LogGrammar(name="line", pattern=r"^.*$", columns=(("line", "string"),))
 
 #: The grammars by name, in sniffing priority order (ties go to the earlier one).
 GRAMMARS: dict[str, LogGrammar] = {
-    g.name: g for g in (COMBINED, SYSLOG5424, SYSLOG3164, LOGFMT, LINE)
+    g.name: g
+    for g in (COMBINED, SYSLOG5424, SYSLOG3164, LOGFMT, LOG4J, OPENSTACK, CBS, APACHE_ERROR,
+              PROXIFIER, LINE)
 }
+
+#: Lines that look like the continuation of a multi-line record (indented, stack traces): they
+#: do not count against a multiline grammar when sniffing.
+CONTINUATION = (
+    r"^(?:\s|Caused by:|Traceback |\.\.\. \d+ more|[\w.$]*(?:Exception|Error|Throwable)\b)"
+)
 
 #: Names accepted in ``Detection.log_grammar``.
 LOG_GRAMMARS: tuple[str, ...] = tuple(GRAMMARS)
@@ -206,10 +330,17 @@ def grammar_shares(lines: list[str]) -> dict[str, float]:
     if not sample:
         return shares
     arr = pa.array(sample, pa.string())
+    continued = pc.match_substring_regex(arr, CONTINUATION)
+    records = len(sample) - (pc.sum(continued).as_py() or 0)
     for name in shares:
         grammar = GRAMMARS[name]
-        hits = pc.sum(pc.match_substring_regex(arr, grammar.sniff_pattern or grammar.pattern))
-        shares[name] = (hits.as_py() or 0) / len(sample)
+        matched = pc.match_substring_regex(arr, grammar.sniff_pattern or grammar.pattern)
+        hits = pc.sum(matched).as_py() or 0
+        if grammar.multiline and records:  # continuation lines belong to the records
+            starts = pc.sum(pc.and_(matched, pc.invert(continued))).as_py() or 0
+            shares[name] = starts / records
+        else:
+            shares[name] = hits / len(sample)
     return shares
 
 

@@ -112,6 +112,35 @@ def _scan(head: bytes) -> HeadScan:
     return scan
 
 
+#: Elements only XES puts under ``<log>`` (the attribute elements are XES's too, but generic
+#: XML may use such names: they count only beside these).
+XES_STRUCTURE = frozenset({"trace", "event", "extension", "global", "classifier"})
+XES_CHILDREN = XES_STRUCTURE | {"string", "date", "int", "float", "boolean", "id", "list",
+                                "container"}
+
+
+def xes_share(scan: HeadScan) -> float:
+    """How much a scanned head looks like XES: 1.0 with the XES markers (``xes.version``, the
+    namespace), else the share of the root's children that are XES elements when there is at
+    least one structural one (``trace``, ``event``, ``extension``, ``global``, ``classifier``);
+    0.0 for a root other than ``log``.
+
+    Example:
+        >>> xes_share(scan_head(b"<log><extension/><string key='a' value='1'/><trace>"))
+        1.0
+        >>> xes_share(scan_head(b"<log><entry/><entry/><trace/></log>"))
+        0.3333333333333333
+    """
+    if scan.root != "log":
+        return 0.0
+    if "xes.version" in scan.root_attributes or scan.namespace == XES_NAMESPACE:
+        return 1.0
+    if not scan.children.keys() & XES_STRUCTURE:
+        return 0.0
+    known = sum(n for tag, n in scan.children.items() if tag in XES_CHILDREN)
+    return known / sum(scan.children.values())
+
+
 def is_xes(scan: HeadScan) -> bool:
     """True when a scanned head looks like an XES event log (root ``log``).
 
@@ -119,20 +148,16 @@ def is_xes(scan: HeadScan) -> bool:
         >>> is_xes(scan_head(b'<log xes.version="1.0"><trace>'))
         True
     """
-    if scan.root != "log":
-        return False
-    return (
-        "xes.version" in scan.root_attributes
-        or scan.namespace == XES_NAMESPACE
-        or bool(scan.children.keys() & {"trace", "event"})
-    )
+    return xes_share(scan) >= 0.5
 
 
 def sniff_markup(head: bytes) -> tuple[str, float, str | None]:
     """Tells XES from generic XML and guesses the record element.
 
     Returns:
-        ``(format, confidence, record_tag)``: ``format`` is ``"xes"`` or ``"xml"``;
+        ``(format, confidence, record_tag)``: ``format`` is ``"xes"`` or ``"xml"``; XES is
+        told by its markers or, without them, by the elements under ``<log>`` (see
+        :func:`xes_share`; the confidence is that share when some children are not XES);
         ``record_tag`` is the local name of the most frequent direct child of the root
         (``"event"`` is not guessed for XES, whose decoder knows its structure: ``None``),
         or ``None`` when the head shows no child element. Garbage gives
@@ -147,8 +172,11 @@ def sniff_markup(head: bytes) -> tuple[str, float, str | None]:
     scan = scan_head(head)
     if scan.root is None:
         return "xml", 0.05, None
-    if is_xes(scan):
-        return "xes", 0.99 if "xes.version" in scan.root_attributes else 0.9, None
+    share = xes_share(scan)
+    if share >= 0.5:
+        if "xes.version" in scan.root_attributes:
+            return "xes", 0.99, None
+        return "xes", 0.9 if share >= 0.9 else round(share, 2), None
     if not scan.children:
         return "xml", 0.6, None
     tag, count = scan.children.most_common(1)[0]
@@ -181,5 +209,15 @@ def xml_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-__all__ = ["XES_NAMESPACE", "HeadScan", "is_xes", "local_name", "scan_head", "sniff_markup",
-           "xml_encoding"]
+__all__ = [
+    "XES_CHILDREN",
+    "XES_NAMESPACE",
+    "XES_STRUCTURE",
+    "HeadScan",
+    "is_xes",
+    "local_name",
+    "scan_head",
+    "sniff_markup",
+    "xes_share",
+    "xml_encoding",
+]

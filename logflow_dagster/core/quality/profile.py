@@ -124,6 +124,14 @@ def _positional(batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
     return batch.rename_columns([f"c{i}" for i in range(batch.num_columns)])
 
 
+def _bound(value: pa.Scalar) -> Any:
+    """A bound as a Python value; nanosecond times (which ``datetime`` cannot hold) always as
+    their ISO text, so that bounds of one column compare."""
+    if getattr(value.type, "unit", None) == "ns":
+        return value.cast(pa.string()).as_py()
+    return value.as_py()
+
+
 def _is_nested(t: pa.DataType) -> bool:
     return pa.types.is_nested(t.value_type if pa.types.is_dictionary(t) else t)
 
@@ -258,8 +266,11 @@ class Profiler:
 
     @staticmethod
     def _widen(prof: ColumnProfile, values: pa.Array | pa.ChunkedArray) -> None:
-        mm = pc.min_max(values)
-        prof.min, prof.max = _widest((prof.min, prof.max), (mm["min"].as_py(), mm["max"].as_py()))
+        try:
+            mm = pc.min_max(values)
+        except pa.ArrowNotImplementedError:  # a type without an order (duration): no bounds
+            return
+        prof.min, prof.max = _widest((prof.min, prof.max), (_bound(mm["min"]), _bound(mm["max"])))
 
     def merge(self, other: Profiler) -> None:
         """Adds another profiler's state (parts of the same output)."""

@@ -174,7 +174,7 @@ def test_round_trip_through_duckdb(sample: Path, tmp_path: Path) -> None:
         bytes([7, 1]),
     )
     mixed = con.execute("SELECT mixed FROM t WHERE id IN (0, 1, 2) ORDER BY id").fetchall()
-    assert mixed == [(None,), ("1",), ('"s2"',)]
+    assert mixed == [(None,), ("1",), ("s2",)]
     assert con.execute("SELECT sub.u FROM t WHERE id = 8").fetchone() == (str(uid(8)),)
 
 
@@ -337,3 +337,133 @@ def test_records_of_a_type_without_fields_are_rejected_not_dropped(tmp_path: Pat
     assert (r.rows_read, r.rows_written, r.rows_rejected) == (3, 0, 3)
     assert "without fields" in r.errors_sample[0]["reason"]
     assert [e["record"] for e in r.errors_sample] == [1, 2, 3]
+
+
+# --- codecs, unions, container versions -------------------------------------------------------
+
+CODEC_SCHEMA = {"type": "record", "name": "C", "fields": [
+    {"name": "n", "type": "long"}, {"name": "s", "type": "string"}]}
+
+
+@pytest.mark.parametrize("codec", ["null", "deflate", "bzip2", "xz", "snappy", "zstandard", "lz4"])
+def test_every_codec_reads(tmp_path: Path, codec: str) -> None:
+    path = tmp_path / f"{codec}.avro"
+    records = [{"n": i, "s": f"row {i}, ok"} for i in range(500)]
+    write_avro(path, records, CODEC_SCHEMA, codec=codec, sync_interval=1000)
+    steps, info = decode(path, batch_size=128)
+    assert info["codec"] == codec
+    assert not [e for s in steps for e in s.errors]
+    assert table(steps).to_pylist() == records
+    out = tmp_path / f"{codec}.parquet"
+    result = convert(path, out, error_policy="strict")
+    assert (result.format, result.rows_written, result.rows_rejected) == ("avro", 500, 0)
+    assert pq.read_table(out).column("s").to_pylist()[499] == "row 499, ok"
+
+
+def test_codec_without_its_library_is_refused_by_name(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastavro._read_common import missing_codec_lib
+    from fastavro.read import BLOCK_READERS
+
+    from logflow_dagster.core.errors import UsageError
+
+    path = tmp_path / "snappy.avro"
+    write_avro(path, [{"n": 1, "s": "x"}], CODEC_SCHEMA, codec="snappy")
+    monkeypatch.setitem(BLOCK_READERS, "snappy", missing_codec_lib("snappy", "cramjam"))
+    with pytest.raises(UsageError, match="'snappy' needs the Python package cramjam"):
+        decode(path)
+
+
+def test_unknown_codec_is_refused_not_a_bad_record(tmp_path: Path) -> None:
+    from logflow_dagster.core.errors import UsageError
+
+    path = tmp_path / "odd.avro"
+    write_avro(path, [{"n": 1, "s": "x"}], CODEC_SCHEMA, codec="null")
+    path.write_bytes(path.read_bytes().replace(b"\x08null", b"\x08brot", 1))
+    with pytest.raises(UsageError, match="unsupported Avro codec 'brot'"):
+        decode(path)
+
+
+UNION_SCHEMA = {"type": "record", "name": "U", "fields": [
+    {"name": "ns", "type": ["null", "string"]},
+    {"name": "sn", "type": ["string", "null"]},
+    {"name": "sl", "type": ["string", "long"]},
+    {"name": "il", "type": ["null", "int", "long"]},
+    {"name": "fd", "type": ["int", "float", "double"]},
+    {"name": "rec", "type": ["null", {"type": "record", "name": "P", "fields": [
+        {"name": "x", "type": ["null", "string"]}]}]},
+    {"name": "multi", "type": ["null", "string", "boolean", "double", "bytes", "P",
+                               {"type": "array", "items": "int"}]},
+    {"name": "items", "type": {"type": "array", "items": ["null", "string", "long"]}},
+]}
+
+
+def test_union_values_are_the_values_not_json_quoted(tmp_path: Path) -> None:
+    path = tmp_path / "unions.avro"
+    records = [
+        {"ns": "text", "sn": "a \"q\"", "sl": "abc", "il": 1, "fd": 1, "rec": {"x": "in"},
+         "multi": "hi", "items": ["a", 1, None]},
+        {"ns": None, "sn": None, "sl": 42, "il": 2**40, "fd": 1.5, "rec": None,
+         "multi": True, "items": []},
+        {"ns": "", "sn": "", "sl": "42", "il": None, "fd": 0.1, "rec": {"x": None},
+         "multi": 2.5, "items": [None]},
+        {"ns": "x", "sn": "y", "sl": -1, "il": -3, "fd": -7, "rec": None,
+         "multi": {"x": "z"}, "items": ["q"]},
+        {"ns": "x", "sn": "y", "sl": "", "il": 0, "fd": 0, "rec": None,
+         "multi": [1, 2], "items": [2]},
+        {"ns": "x", "sn": "y", "sl": "", "il": 0, "fd": 0, "rec": None,
+         "multi": b"\x00\xff", "items": []},
+    ]
+    write_avro(path, records, UNION_SCHEMA, codec="snappy")
+    got = table(decode(path)[0])
+    assert got.schema.field("ns").type == pa.string()
+    assert got.schema.field("il").type == pa.int64()
+    assert got.schema.field("fd").type == pa.float64()
+    assert got.schema.field("rec").type == pa.struct([("x", pa.string())])
+    assert got.schema.field("items").type == pa.list_(pa.string())
+    assert got.column("ns").to_pylist() == ["text", None, "", "x", "x", "x"]
+    assert got.column("sn").to_pylist() == ['a "q"', None, "", "y", "y", "y"]
+    assert got.column("sl").to_pylist() == ["abc", "42", "42", "-1", "", ""]
+    assert got.column("il").to_pylist() == [1, 2**40, None, -3, 0, 0]
+    assert got.column("fd").to_pylist() == [1.0, 1.5, 0.1, -7.0, 0.0, 0.0]
+    assert got.column("rec").to_pylist() == [{"x": "in"}, None, {"x": None}, None, None, None]
+    assert got.column("multi").to_pylist() == [
+        "hi", "true", "2.5", '{"x": "z"}', "[1, 2]", "\x00\xff"]
+    assert got.column("items").to_pylist() == [["a", "1", None], [], [None], ["q"], ["2"], []]
+
+
+@pytest.mark.parametrize("version", [0, 2])
+def test_other_container_versions_are_refused_not_read_as_text(tmp_path: Path,
+                                                                version: int) -> None:
+    path = tmp_path / "old.avro"
+    write_avro(path, [{"n": 1, "s": "a,b"}], CODEC_SCHEMA, codec="null")
+    data = path.read_bytes()
+    path.write_bytes(b"Obj" + bytes([version]) + data[4:])
+    out = tmp_path / "old.parquet"
+    with pytest.raises(LogflowError, match=f"Avro container version {version} is not supported"):
+        convert(path, out, error_policy="quarantine")
+
+
+def _zigzag(n: int) -> bytes:
+    n, out = (n << 1) ^ (n >> 63), b""
+    while n > 0x7F:
+        out, n = out + bytes([(n & 0x7F) | 0x80]), n >> 7
+    return out + bytes([n])
+
+
+def test_container_without_codec_key_reads(tmp_path: Path) -> None:
+    """The header map holds only avro.schema (the spec's codec default is null)."""
+    path = tmp_path / "nocodec.avro"
+    write_avro(path, [{"n": 7, "s": "x"}, {"n": 8, "s": "y"}], CODEC_SCHEMA, codec="null")
+    data = path.read_bytes()
+    sync = data[-16:]
+    body = data[data.index(sync) + 16:]
+    schema = json.dumps(CODEC_SCHEMA).encode()
+    header = (b"Obj\x01" + _zigzag(1) + _zigzag(11) + b"avro.schema" + _zigzag(len(schema))
+              + schema + _zigzag(0))
+    path.write_bytes(header + sync + body)
+    with path.open("rb") as fo:
+        assert "avro.codec" not in fastavro.reader(fo).metadata
+    result = convert(path, tmp_path / "nocodec.parquet")
+    assert (result.format, result.rows_written) == ("avro", 2)
+    assert pq.read_table(tmp_path / "nocodec.parquet").column("n").to_pylist() == [7, 8]

@@ -124,14 +124,6 @@ def test_cast_overrides_bisects_many_failures() -> None:
     assert typed.column(0).type == pa.int32()
 
 
-def test_empty_file_yields_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "empty.parquet"
-    pq.write_table(pa.table({"a": pa.array([], pa.int64())}), path)
-    steps, info = decode(path)
-    assert steps == []
-    assert info["rows"] == 0
-
-
 def test_gzip_compressed_parquet(sample: Path, tmp_path: Path) -> None:
     path = tmp_path / "sample.parquet.gz"
     path.write_bytes(gzip.compress(sample.read_bytes()))
@@ -208,3 +200,211 @@ def test_fuzz_random_bytes(data: bytes) -> None:
 def test_fuzz_mutated_and_truncated(data: bytes) -> None:
     _decode_or_logflow_error(data,
                              schema={"name": "string"})
+
+
+# --- types the engine cannot hold as they are, INT96, empty and encrypted files ---------------
+
+def convert_cli(path: Path, tmp_path: Path) -> tuple[int, str, pa.Table | None]:
+    """Runs the CLI's convert on ``path``; returns exit code, stderr and the output table."""
+    from typer.testing import CliRunner
+
+    from logflow_dagster.cli import app
+
+    out = tmp_path / (path.stem + ".out.parquet")
+    res = CliRunner().invoke(app, ["convert", str(path), str(out), "--quiet"])
+    stderr = res.stderr if res.stderr_bytes is not None else res.output
+    return res.exit_code, stderr, pq.read_table(out) if res.exit_code == 0 else None
+
+
+def test_float16_is_read_as_float32_losslessly(tmp_path: Path) -> None:
+    import numpy as np
+
+    values = np.array([1.5, -2.25, 65504.0, 0.000061035156], dtype=np.float16)
+    path = tmp_path / "f16.parquet"
+    pq.write_table(pa.table({"h": pa.array(values), "l": pa.array([[values[0]], [], None, [values[1]]],
+                                                                   pa.list_(pa.float16()))}), path)
+    code, err, out = convert_cli(path, tmp_path)
+    assert code == 0, err
+    assert "internal error" not in err
+    assert out is not None
+    assert out.schema.field("h").type == pa.float32()
+    assert out.schema.field("l").type == pa.list_(pa.float32())
+    assert out.column("h").to_pylist() == [float(v) for v in values]
+    assert out.column("l").to_pylist() == [[1.5], [], None, [-2.25]]
+
+
+def test_byte_stream_split_on_every_type_that_allows_it(tmp_path: Path) -> None:
+    import numpy as np
+
+    table = pa.table({
+        "i32": pa.array([1, -2, 3], pa.int32()), "i64": pa.array([2**40, 0, -1]),
+        "f32": pa.array([1.5, 2.5, None], pa.float32()), "f64": [0.1, 0.2, 0.3],
+        "f16": pa.array(np.array([0.5, 1.0, 2.0], dtype=np.float16)),
+        "fsb": pa.array([b"ab", b"cd", b"ef"], pa.binary(2)),
+        "dec": pa.array([Decimal("1.25"), Decimal("-3.5"), None], pa.decimal128(10, 2)),
+    })
+    path = tmp_path / "bss.parquet"
+    pq.write_table(table, path, use_byte_stream_split=True, use_dictionary=False)
+    encodings = {pq.ParquetFile(path).metadata.row_group(0).column(i).encodings
+                 for i in range(table.num_columns)}
+    assert all("BYTE_STREAM_SPLIT" in e for e in encodings)
+    code, err, out = convert_cli(path, tmp_path)
+    assert code == 0, err
+    assert out is not None
+    for name in table.column_names:
+        want = table.column(name)
+        if name == "f16":
+            want = want.cast(pa.float32())
+        assert out.column(name).to_pylist() == want.to_pylist(), name
+
+
+def test_int96_nanoseconds_are_exact(tmp_path: Path) -> None:
+    path = tmp_path / "i96.parquet"
+    ns = [1577836800123456789, None, -2208988800000000001]
+    pq.write_table(pa.table({"t": pa.array(ns, pa.timestamp("ns"))}), path,
+                   use_deprecated_int96_timestamps=True)
+    assert pq.ParquetFile(path).schema.column(0).physical_type == "INT96"
+    steps, info = decode(path)
+    assert info["int96_unit"] == "ns"
+    assert steps[0].batch is not None
+    assert steps[0].batch.column(0).cast(pa.int64()).to_pylist() == ns
+    code, err, out = convert_cli(path, tmp_path)
+    assert code == 0, err
+    assert out is not None and out.column(0).cast(pa.int64()).to_pylist() == ns
+
+
+def test_int96_outside_the_nanosecond_range_is_not_wrapped(tmp_path: Path) -> None:
+    """pyarrow's default nanosecond read wraps 9999-12-31 around to some date in 1816."""
+    path = tmp_path / "i96big.parquet"
+    values = [dt.datetime(9999, 12, 31, 23, 59, 59, 999999), dt.datetime(1, 1, 1),
+              dt.datetime(2020, 1, 1, 0, 0, 0, 5), None]
+    pq.write_table(pa.table({"t": pa.array(values, pa.timestamp("us")),
+                             "s": pa.array([{"u": v} for v in values],
+                                           pa.struct([("u", pa.timestamp("us"))]))}),
+                   path, use_deprecated_int96_timestamps=True)
+    steps, info = decode(path, batch_size=2)
+    assert info["int96_unit"] == "us"
+    table = pa.Table.from_batches([s.batch for s in steps if s.batch is not None])
+    assert table.column("t").to_pylist() == values
+    assert table.column("s").to_pylist() == [{"u": v} for v in values]
+    code, err, out = convert_cli(path, tmp_path)
+    assert code == 0, err
+    assert out is not None and out.column("t").to_pylist() == values
+
+
+def _int96_file(path: Path, values_ns: list[int], julian_days: dict[int, int]) -> None:
+    """Writes INT96 timestamps, then sets the Julian day of some values in the file's bytes
+    (pyarrow cannot write a date outside the nanosecond range together with nanoseconds)."""
+    import struct
+
+    pq.write_table(pa.table({"t": pa.array(values_ns, pa.timestamp("ns"))}), path,
+                   use_deprecated_int96_timestamps=True, compression="NONE",
+                   use_dictionary=False, write_statistics=False)
+    data = bytearray(path.read_bytes())
+    for i, day in julian_days.items():
+        days, nanos = divmod(values_ns[i], 86_400 * 10**9)
+        old = struct.pack("<qI", nanos, days + 2_440_588)
+        at = data.index(old)
+        data[at:at + 12] = struct.pack("<qI", nanos, day)
+    path.write_bytes(bytes(data))
+
+
+def test_int96_needing_both_units_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "i96both.parquet"
+    ns = [1577836800123456789, 1577923200000000000]  # 2020-01-01T00:00:00.123456789, 01-02
+    _int96_file(path, ns, {1: 5_373_484})  # Julian day 5373484: 9999-12-31
+    with pytest.raises(DataError, match="sub-microsecond") as info:
+        decode(path)
+    assert info.value.column == "t"
+    assert info.value.record == 1
+
+
+def test_int96_far_date_patched_in_bytes_reads_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "i96far.parquet"
+    _int96_file(path, [1577836800123456000, 1577923200000000000], {1: 5_373_484})
+    steps, info = decode(path)
+    assert info["int96_unit"] == "us"
+    assert steps[0].batch is not None
+    assert steps[0].batch.column(0).to_pylist() == [
+        dt.datetime(2020, 1, 1, 0, 0, 0, 123456), dt.datetime(9999, 12, 31)]
+
+
+def test_wide_decimal_and_extension_types(tmp_path: Path) -> None:
+    import uuid
+
+    u = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    path = tmp_path / "ext.parquet"
+    pq.write_table(pa.table({
+        "u": pa.array([u.bytes, None], pa.uuid()),
+        "j": pa.array(['{"a": 1}', None], pa.json_()),
+        "d": pa.array([Decimal("12345.67"), None], pa.decimal256(20, 2)),
+        "v": pa.array(["x", None], pa.string_view()),
+        "ns": pa.array([1, None], pa.time64("ns")),
+        "dur": pa.array([5, None], pa.duration("s")),
+    }), path)
+    code, err, out = convert_cli(path, tmp_path)
+    assert code == 0, err
+    assert out is not None
+    assert out.column("u").to_pylist() == [u.bytes, None]
+    assert out.column("j").to_pylist() == ['{"a": 1}', None]
+    assert out.schema.field("d").type == pa.decimal128(20, 2)
+    assert out.column("d").to_pylist() == [Decimal("12345.67"), None]
+    assert out.column("v").to_pylist() == ["x", None]
+    assert out.column("ns").cast(pa.int64()).to_pylist() == [1, None]
+    assert out.column("dur").to_pylist() == [dt.timedelta(seconds=5), None]
+
+    wide = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({"big": pa.array([Decimal(10) ** 45], pa.decimal256(50, 0))}), wide)
+    code, err, _ = convert_cli(wide, tmp_path)
+    assert code == 1
+    assert "internal error" not in err
+    assert "unsupported: decimal256(50, 0)" in err and "'big'" in err
+
+
+def test_zero_rows_keep_their_schema(tmp_path: Path) -> None:
+    path = tmp_path / "empty.parquet"
+    schema = pa.schema([("a", pa.int64()), ("s", pa.string()), ("h", pa.float16())])
+    pq.write_table(schema.empty_table(), path)
+    steps, info = decode(path)
+    assert info["rows"] == 0
+    assert len(steps) == 1 and steps[0].batch is not None and steps[0].batch.num_rows == 0
+    code, err, out = convert_cli(path, tmp_path)
+    assert code == 0, err
+    assert out is not None and out.num_rows == 0
+    assert out.schema.names == ["a", "s", "h"]
+    assert out.schema.field("h").type == pa.float32()
+
+
+def _encrypted(path: Path, *, plaintext_footer: bool) -> None:
+    import base64
+
+    import pyarrow.parquet.encryption as pe
+
+    class Kms(pe.KmsClient):
+        def __init__(self, config: object) -> None:
+            super().__init__()
+
+        def wrap_key(self, key: bytes, master_key_identifier: str) -> bytes:
+            return base64.b64encode(key)
+
+        def unwrap_key(self, wrapped: bytes, master_key_identifier: str) -> bytes:
+            return base64.b64decode(wrapped)
+
+    props = pe.CryptoFactory(Kms).file_encryption_properties(
+        pe.KmsConnectionConfig(),
+        pe.EncryptionConfiguration(footer_key="f", column_keys={"c": ["a"]},
+                                   plaintext_footer=plaintext_footer))
+    table = pa.table({"a": [1, 2]})
+    with pq.ParquetWriter(path, table.schema, encryption_properties=props) as writer:
+        writer.write_table(table)
+
+
+@pytest.mark.parametrize("plaintext_footer", [False, True])
+def test_encrypted_parquet_is_refused_by_name(tmp_path: Path, plaintext_footer: bool) -> None:
+    path = tmp_path / "secret.bin"
+    _encrypted(path, plaintext_footer=plaintext_footer)
+    assert path.read_bytes()[:4] == (b"PAR1" if plaintext_footer else b"PARE")
+    code, err, _ = convert_cli(path, tmp_path)
+    assert code == 2
+    assert "encrypted Parquet is not supported" in err
+    assert not (tmp_path / "secret.out.parquet").exists()

@@ -386,3 +386,73 @@ def test_fuzz_only_logflow_errors(tmp_path: Path, content: bytes) -> None:
     for b in batches:
         assert b.batch is None or isinstance(b.batch, pa.RecordBatch)
         assert all(isinstance(e, RowError) for e in b.errors)
+
+
+# --- events outside traces; detection without XES markers --------------------------------------
+
+OUTSIDE = SMALL.parent / "xes_outside_trace.xes"
+
+
+def test_events_outside_traces_are_flagged_never_in_a_trace(tmp_path: Path) -> None:
+    from logflow_dagster.core.convert import convert
+
+    out = tmp_path / "out.parquet"
+    result = convert(OUTSIDE, out, error_policy="quarantine")
+    assert (result.rows_read, result.rows_written, result.rows_rejected) == (6, 5, 1)
+    rows = pq.read_table(out).to_pylist()
+    got = [(r["concept:name"], r["case:concept:name"], r["xes:outside_trace"]) for r in rows]
+    assert got == [
+        ("system start", None, True),
+        ("register", "case-1", None),
+        ("ship", "case-1", None),
+        ("backup", None, True),
+        ("register", "case-2", None),  # the late trace attribute is not the orphans'
+    ]
+    [bad] = [json.loads(x) for x in Path(result.quarantine).read_text().splitlines()]
+    assert bad["line"] == 31 and bad["column"] == "time:timestamp"
+    assert "shutdown" in bad["raw"] and bad["raw"].startswith("<event")
+
+
+def test_small_batches_keep_orphans_out_of_the_open_trace() -> None:
+    steps, _ = decode(OUTSIDE, batch_size=1)
+    rows = [r for s in steps if s.batch is not None for r in s.batch.to_pylist()]
+    flagged = {r["concept:name"]: (r.get("case:concept:name"), r.get("xes:outside_trace"))
+               for r in rows}
+    assert flagged["system start"] == (None, True)
+    assert flagged["backup"] == (None, True)
+    assert flagged["ship"] == ("case-1", None)
+
+
+def _no_marker_log(preamble: int) -> bytes:
+    lines = ["<log>"]
+    lines += [f'  <extension name="Ext{i}" prefix="e{i}" uri="http://example.org/e{i}.xesext"/>'
+              for i in range(preamble)]
+    lines += ['  <global scope="event"><string key="concept:name" value="UNKNOWN"/></global>',
+              '  <classifier name="Activity" keys="concept:name"/>',
+              '  <string key="concept:name" value="L"/>',
+              '  <trace><string key="concept:name" value="c1"/>',
+              '    <event><string key="concept:name" value="a"/></event>',
+              "  </trace>", "</log>"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("preamble", [0, 1000])
+def test_xes_without_markers_detected_from_its_structure(tmp_path: Path, preamble: int) -> None:
+    from logflow_dagster.core.detect import detect
+
+    path = tmp_path / "log.dat"
+    data = _no_marker_log(preamble)
+    path.write_bytes(data)
+    assert (b"<trace>" in data[: 1 << 16]) == (preamble == 0)
+    det = detect(Source.open_path(path))
+    assert det.format == "xes"
+    assert det.confidence >= 0.9
+    steps, _ = decode(path)
+    assert [r["case:concept:name"] for s in steps for r in s.batch.to_pylist()] == ["c1"]
+
+
+def test_log_root_with_some_xes_children_is_xes_with_lower_confidence() -> None:
+    head = b"<log><trace/><entry/><string key='a' value='b'/><entry/></log>"
+    fmt, confidence, _ = sniff_markup(head)
+    assert (fmt, confidence) == ("xes", 0.5)
+    assert sniff_markup(b"<log><entry/><entry/><entry/><trace/></log>")[:2] == ("xml", 0.9)

@@ -37,7 +37,8 @@ def _case_lines(name: str) -> list[str]:
 
 
 def test_registry_names_and_order() -> None:
-    assert LOG_GRAMMARS == ("combined", "syslog5424", "syslog3164", "logfmt", "line")
+    assert LOG_GRAMMARS == ("combined", "syslog5424", "syslog3164", "logfmt", "log4j", "openstack",
+                            "cbs", "apache_error", "proxifier", "line")
     assert get_grammar("combined") is GRAMMARS["combined"]
     with pytest.raises(KeyError):
         get_grammar("apache2")
