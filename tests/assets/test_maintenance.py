@@ -42,7 +42,7 @@ def test_threshold_sensor_and_maintenance_run(tmp_path: Path) -> None:
         600, sum(range(600)))
     assert len(table.snapshots()) == 1  # expired down to the compaction snapshot
     with dg.instance_for_test() as instance:  # under the threshold now: nothing requested
-        result = defs.resolve_sensor_def("logflow_maintenance_thresholds")(
-            dg.build_sensor_context(instance=instance, definitions=defs,
-                                    resources=defs.resources))
+        with dg.build_sensor_context(instance=instance, definitions=defs,
+                                     resources=defs.resources) as context:
+            result = defs.resolve_sensor_def("logflow_maintenance_thresholds")(context)
         assert result.run_requests == []
