@@ -134,7 +134,9 @@ def _sniff_text(text: str, source: Source) -> tuple[str, float, list[str]]:
     # Log lines first: application logs are full of commas, brackets and braces
     if grammar != "line" and share >= 0.6:
         return "log", share, [f"log grammar {grammar}"]
-    if stripped[0] in "[{" and _json_prefix(stripped):
+    if stripped[0] in "[{" and (hint in ("json", "jsonl") or _json_prefix(stripped)):
+        # a .json/.jsonl name with a JSON start is JSON even when broken: its decoder
+        # rejects the bad records with their lines instead of reading the text as lines
         return _sniff_json(stripped, hint)
     dialect, confidence = sniff_dialect(text)
     if confidence >= 0.6:
@@ -155,6 +157,8 @@ def _json_prefix(text: str) -> bool:
     stripped = text.rstrip()
     try:
         value, end = json.JSONDecoder().raw_decode(stripped)
+    except RecursionError:  # nested deeper than Python's JSON parser goes: the decoder bounds it
+        return True
     except json.JSONDecodeError as err:
         if err.pos >= len(stripped) - 5:  # cut in the middle of the value
             return True
@@ -189,9 +193,11 @@ def _sniff_json(text: str, hint: str | None) -> tuple[str, float, list[str]]:
 def _is_json_scalar(text: str) -> bool:
     import json
 
+    if text[:1] in ("[", "{"):  # a container, however deep, is no scalar
+        return False
     try:
         return not isinstance(json.loads(text), dict | list)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 

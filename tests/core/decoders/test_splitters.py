@@ -33,7 +33,7 @@ def _mapped_file(tmp_path: Path, data: bytes) -> MappedText:
     """``data`` written to a UTF-8 file and mapped."""
     path = tmp_path / "in.csv"
     path.write_bytes(data)
-    text = MappedText.open(Source.open_path(path), Detection("csv", encoding="utf-8"))
+    text = MappedText.open(Source.open_path(path, mmap=True), Detection("csv", encoding="utf-8"))
     assert text is not None
     return text
 
@@ -54,7 +54,7 @@ def test_mapped_blocks_are_whole_records_with_their_lines(records: list[list[str
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "in.csv"
         path.write_bytes(prefix + data)
-        mapped = MappedText.open(Source.open_path(path),
+        mapped = MappedText.open(Source.open_path(path, mmap=True),
                                  Detection("csv", encoding="utf-8", bom=len(prefix)))
         assert mapped is not None
         got = _tasks(MappedSplitter(mapped, ord('"'), block))
@@ -90,13 +90,13 @@ def test_map_only_where_safe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     packed.write_bytes(gzip.compress(b"a,b\n1,2\n"))
     empty = tmp_path / "e.csv"
     empty.write_bytes(b"")
-    assert Source.open_path(plain).map() is not None
-    assert Source.open_path(packed).map() is None
-    assert Source.open_path(empty).map() is None
+    assert Source.open_path(plain, mmap=True).map() is not None
+    assert Source.open_path(packed, mmap=True).map() is None
+    assert Source.open_path(empty, mmap=True).map() is None
     latin = Detection("csv", encoding="cp1252")
-    assert MappedText.open(Source.open_path(plain), latin) is None  # transcoded: streamed
+    assert MappedText.open(Source.open_path(plain, mmap=True), latin) is None  # transcoded: streamed
     monkeypatch.setenv(MMAP_ENV, "0")
-    assert Source.open_path(plain).map() is None
+    assert Source.open_path(plain, mmap=True).map() is None
 
 
 def test_released_pages_still_read_the_file(tmp_path: Path) -> None:
