@@ -14,10 +14,42 @@ Example:
 
 from __future__ import annotations
 
-from .emitter import LineageEmitter, lineage_disabled
-from .events import PRODUCER, IngestEventBuilder, new_run_id, run_id_for
-from .facets import AssertionResult
-from .naming import file_dataset, iceberg_namespace
+import os
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .emitter import LineageEmitter
+    from .events import PRODUCER, IngestEventBuilder, new_run_id, run_id_for
+    from .facets import AssertionResult
+    from .naming import file_dataset, iceberg_namespace
+
+#: openlineage-python's own switch: ``OPENLINEAGE_DISABLED=true`` turns every event off.
+ENV_DISABLED = "OPENLINEAGE_DISABLED"
+
+# openlineage's client and facet classes take ~0.4 s to import: loaded on first use, so that
+# a run with lineage off (or one that emits from a worker thread) never waits for them
+_LAZY = {"LineageEmitter": "emitter", "PRODUCER": "events", "IngestEventBuilder": "events",
+         "new_run_id": "events", "run_id_for": "events", "AssertionResult": "facets",
+         "file_dataset": "naming", "iceberg_namespace": "naming"}
+
+
+def lineage_disabled() -> bool:
+    """True when ``OPENLINEAGE_DISABLED=true`` (the library's own switch) is set.
+
+    Example:
+        >>> lineage_disabled() in (True, False)
+        True
+    """
+    return os.getenv(ENV_DISABLED, "").strip().lower() == "true"
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "PRODUCER",

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import LineageConfig, ProjectConfig
 from ..core.errors import UsageError
 from ..core.result import IngestResult
+from . import lineage_disabled
 from .events import PRODUCER, IngestEventBuilder
 from .facets import AssertionResult
 from .naming import default_warehouse
@@ -47,14 +48,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENV_DISABLED = "OPENLINEAGE_DISABLED"
 ENV_API_KEY = "OPENLINEAGE_API_KEY"
 ENV_WAREHOUSE = "LOGFLOW_WAREHOUSE"  # the same override as lakehouse.catalog.ENV_WAREHOUSE
-
-
-def lineage_disabled() -> bool:
-    """True when ``OPENLINEAGE_DISABLED=true`` (the library's own switch) is set."""
-    return os.getenv(ENV_DISABLED, "").strip().lower() == "true"
 
 
 class LineageEmitter:
