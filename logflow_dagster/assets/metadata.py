@@ -47,7 +47,7 @@ def profile_table(result: IngestResult) -> dg.TableMetadataValue:
         records.append(dg.TableRecord({
             "column": col["name"], "type": types.get(col["name"], ""),
             "nulls": int(col.get("nulls") or 0),
-            "null_ratio": float(col.get("null_ratio") or 0.0),
+            "null_ratio": round(float(col.get("null_ratio") or 0.0), 6),
             "distinct": int(col.get("distinct") or 0),
             "distinct_exact": bool(col.get("distinct_exact", True)),
             "min": _text(col.get("min")), "max": _text(col.get("max")),

@@ -71,8 +71,8 @@ def demo(
         summary = run_once(root)
         typer.echo(f"{summary.runs} runs: {summary.rows_written:,} rows written, "
                    f"{summary.rows_rejected:,} quarantined; checks {summary.checks_passed} "
-                   f"passed / {summary.checks_failed} failed (the failures are planted: see "
-                   "the checks in the UI)")
+                   f"passed / {summary.checks_failed} failed (a warning flags the planted 'eu' "
+                   "regions: see the checks in the UI)")
         from pyiceberg.exceptions import NoSuchTableError
 
         project = Project.load(root)
@@ -95,12 +95,26 @@ def demo(
             typer.echo("\nevents per activity in raw.orders_csv:")
         for activity, n, cases in rows:
             typer.echo(f"  {activity:14} {n:6,} events  {cases:5,} cases")
-        typer.echo(f"\nproject: {root}\nsee it in the Dagster UI: cd {root} && logflow dev   "
-                   "(then open http://127.0.0.1:3000)")
+        typer.echo(f"\nproject: {root}\nsee it in the Dagster UI: cd {root} && "
+                   f"{_logflow_command(root)} dev   (then open http://127.0.0.1:3000)")
         if summary.failed_runs:
             typer.echo(f"error: {summary.failed_runs} runs failed (see them in the UI)",
                        err=True)
             raise SystemExit(1)
+
+
+def _logflow_command(root: object) -> str:
+    """How to call this same ``logflow`` from inside ``root``: plain ``logflow`` when it is the
+    one on PATH, else its path (e.g. ``../.venv/bin/logflow`` in a venv not activated)."""
+    import os
+    import shutil
+    import sys
+
+    running = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if not running.endswith("logflow") or shutil.which("logflow") and \
+            os.path.realpath(shutil.which("logflow") or "") == running:
+        return "logflow"
+    return os.path.relpath(running, os.path.abspath(str(root)))
 
 
 @app.command()
