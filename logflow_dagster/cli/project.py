@@ -111,8 +111,8 @@ def _logflow_command(root: object) -> str:
     import sys
 
     running = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    if not running.endswith("logflow") or shutil.which("logflow") and \
-            os.path.realpath(shutil.which("logflow") or "") == running:
+    if not running.endswith("logflow") or (shutil.which("logflow") and \
+            os.path.realpath(shutil.which("logflow") or "") == running):
         return "logflow"
     return os.path.relpath(running, os.path.abspath(str(root)))
 
