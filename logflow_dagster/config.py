@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from .core.errors import UsageError
+from .core.formats import FORMAT_CHOICES
 from .core.identifiers import RULE as IDENTIFIER_RULE
 from .core.identifiers import identifier_problem
 from .core.quality.rule_types import BOUNDED, RULE_TYPES, needed_settings
@@ -85,7 +86,8 @@ class SourceConfig(_Model):
     landing: str = Field(description="Landing folder or glob, relative to the project.")
     table: str = Field(description="Target Iceberg table, namespace.table.",
                        json_schema_extra={"pattern": r"^[^.]+\..+$"})  # dg check yaml
-    format: str = Field("auto", description="Input format or auto.")
+    format: Literal[FORMAT_CHOICES] = Field(  # type: ignore[valid-type]
+        "auto", description="Input format, or auto to detect it from content.")
     partition_by: list[str] = Field(default_factory=list,
                                     description="Iceberg partition fields, e.g. day(ts).")
     error_policy: Literal["strict", "permissive", "quarantine"] = Field(

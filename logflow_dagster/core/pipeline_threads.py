@@ -80,7 +80,11 @@ def default_threads(requested: int | None = None) -> int:
     """
     if requested is not None:
         return max(1, requested)
-    return max(1, min(os.cpu_count() or 1, MAX_THREADS))
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may run on (containers)
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS))
 
 
 def ordered_map(

@@ -47,7 +47,7 @@ class JsonLinesDecoder(Decoder):
         # blocks are parsed on two threads (pyarrow's single-threaded JSON parse of a block
         # costs 1.14 CPU-s per 1M rows against 1.55 with its own threads); typing, schema
         # growth and the robust path stay in input order on this thread
-        for block, table in ordered_map(self._parse_fast, blocks, workers=2):
+        for block, table in ordered_map(self._parse_fast, blocks):
             yield from self._block(block.data, block.first_line, block.offset, table)
             if mapped is not None:
                 mapped.release(mapped.start + block.offset)
