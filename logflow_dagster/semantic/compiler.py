@@ -100,17 +100,24 @@ class Renderer:
         """The expression of a dimension (references expanded)."""
         dim = self.model.member(path)
         assert dim.snippet is not None
-        return dim.snippet.render(dim.cube, self.alias, self.dimension)
+        out = dim.snippet.render(dim.cube, self.alias, self.dimension)
+        if not isinstance(out, (exp.Column, exp.Literal, exp.Func, exp.Paren, exp.Cast)):
+            out = exp.Paren(this=out)  # keeps its precedence where it is used
+        return out
 
     def condition(self, snippet, cube: str) -> exp.Expression:
         """A segment or measure-filter condition."""
         return exp.Paren(this=snippet.render(cube, self.alias, self.dimension))
 
     def row_value(self, measure: Measure) -> exp.Expression | None:
-        """What a measure aggregates per row (filters applied as CASE WHEN), None for a plain
-        ``count``."""
+        """What a measure aggregates per row (filters applied as CASE WHEN). A ``count``
+        without sql counts its cube's primary key (as Cube does: rows a LEFT JOIN did not
+        match are not counted), or rows (None) for a cube without one."""
         value = measure.snippet.render(measure.cube, self.alias, self.dimension) \
             if measure.snippet is not None else None
+        if value is None and measure.type == "count":
+            pk = self.model.cube(measure.cube).primary_key
+            value = self.dimension(pk.path) if pk is not None else None
         if measure.filters:
             conds = [self.condition(f.snippet, measure.cube) for f in measure.filters]
             value = exp.Case(ifs=[exp.If(this=exp.and_(*conds),
