@@ -238,7 +238,7 @@ def _common(doc: YamlDoc, path: KeyPath, raw: dict[str, Any], cube: str) -> dict
             "title": _text(doc, (*path, "title"), raw.get("title")),
             "description": _text(doc, (*path, "description"), raw.get("description")),
             "public": _public(doc, path, raw), "meta": raw.get("meta") or {},
-            "location": doc.at(path),
+            "location": doc.at(path), "sql_location": doc.at((*path, "sql")),
             "snippet": parse_snippet(sql, where=str(doc.at((*path, "sql"))))
             if sql is not None else None}
 

@@ -88,6 +88,7 @@ class Member:
         meta: Cube's free-form ``meta`` mapping, passed through to ``meta``.
         location: Where it was declared.
         snippet: ``sql`` parsed (set by the loader).
+        sql_location: Where its ``sql`` key is.
     """
 
     name: str
@@ -99,6 +100,7 @@ class Member:
     meta: dict[str, Any] = field(default_factory=dict)
     location: Location = field(default_factory=lambda: Location("<model>", None, ()))
     snippet: Snippet | None = field(default=None, repr=False, compare=False)
+    sql_location: Location | None = field(default=None, repr=False, compare=False)
 
     @property
     def path(self) -> str:

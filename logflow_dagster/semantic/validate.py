@@ -29,9 +29,9 @@ def validate_model(model: SemanticModel) -> None:
             _check_pre_aggregation(model, cube, pre)
 
 
-def _where(member: Member, sub: str = "sql") -> Location:
+def _where(member: Member) -> Location:
     loc = member.location
-    return Location(loc.file, loc.line, (*loc.path, sub))
+    return member.sql_location or Location(loc.file, loc.line, (*loc.path, "sql"))
 
 
 def _check_tables(model: SemanticModel, cube: Cube, snippet: Snippet, where: Location,
