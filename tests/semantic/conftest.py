@@ -125,7 +125,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def layer(shop: Path):  # noqa: ANN201
+def layer(shop: Path):
     """Its semantic layer."""
     from logflow_dagster.semantic import SemanticLayer
 

@@ -10,17 +10,17 @@ import pytest
 from logflow_dagster.core.errors import UsageError
 
 
-def rows(layer, query, **kw):  # noqa: ANN001, ANN201
+def rows(layer, query, **kw):
     return layer.query(query, **kw).data
 
 
-def one(layer, query, **kw):  # noqa: ANN001, ANN201
+def one(layer, query, **kw):
     data = rows(layer, query, **kw)
     assert len(data) == 1
     return data[0]
 
 
-def test_every_measure_type(layer) -> None:  # noqa: ANN001
+def test_every_measure_type(layer) -> None:
     r = one(layer, {"measures": [
         "orders.count", "orders.total", "orders.avg_amount", "orders.min_amount",
         "orders.max_amount", "orders.customers", "orders.customers_approx",
@@ -31,11 +31,11 @@ def test_every_measure_type(layer) -> None:  # noqa: ANN001
                  "orders.paid_share": repr(130 / 135)}
 
 
-def test_cube_with_sql_is_a_subquery(layer) -> None:  # noqa: ANN001
+def test_cube_with_sql_is_a_subquery(layer) -> None:
     assert one(layer, {"measures": ["big_orders.total"]}) == {"big_orders.total": "120"}
 
 
-def test_fan_out_does_not_inflate_a_sum(layer) -> None:  # noqa: ANN001
+def test_fan_out_does_not_inflate_a_sum(layer) -> None:
     # a naive LEFT JOIN orders -> items repeats order 1 (two items): 145, not 135
     r = one(layer, {"measures": ["orders.total", "orders.count", "items.count"]})
     assert r == {"orders.total": "135", "orders.count": "5", "items.count": "4"}
@@ -49,7 +49,7 @@ def test_fan_out_does_not_inflate_a_sum(layer) -> None:  # noqa: ANN001
         {"items.product": None, "orders.total": "100", "orders.count": "2"}]
 
 
-def test_many_to_one_join_dimension(layer) -> None:  # noqa: ANN001
+def test_many_to_one_join_dimension(layer) -> None:
     data = rows(layer, {"measures": ["orders.total", "customers.count"],
                         "dimensions": ["customers.country"], "order": [["customers.country",
                                                                          "asc"]]})
@@ -68,7 +68,7 @@ def test_many_to_one_join_dimension(layer) -> None:  # noqa: ANN001
                                      ("2024-04-01", 1)]),
     ("UTC", "year", [("2024-01-01", 5)]),
 ])
-def test_granularities_in_time_zones(layer, tz, granularity, expected) -> None:  # noqa: ANN001
+def test_granularities_in_time_zones(layer, tz, granularity, expected) -> None:
     data = rows(layer, {"measures": ["orders.count"], "timezone": tz, "timeDimensions": [
         {"dimension": "orders.created_at", "granularity": granularity}]})
     key = f"orders.created_at.{granularity}"
@@ -77,7 +77,7 @@ def test_granularities_in_time_zones(layer, tz, granularity, expected) -> None: 
     assert all(r["orders.created_at"] == r[key] for r in data)
 
 
-def test_hour_buckets_across_the_dst_switch(layer) -> None:  # noqa: ANN001
+def test_hour_buckets_across_the_dst_switch(layer) -> None:
     data = rows(layer, {"measures": ["orders.count"], "timezone": "Europe/Berlin",
                         "timeDimensions": [{"dimension": "orders.created_at",
                                             "granularity": "hour",
@@ -87,14 +87,14 @@ def test_hour_buckets_across_the_dst_switch(layer) -> None:  # noqa: ANN001
         "2024-04-01T14:00:00.000"]
 
 
-def test_date_range_is_in_the_query_time_zone(layer) -> None:  # noqa: ANN001
+def test_date_range_is_in_the_query_time_zone(layer) -> None:
     q = {"measures": ["orders.count"], "timeDimensions": [
         {"dimension": "orders.created_at", "dateRange": ["2024-03-31", "2024-03-31"]}]}
     assert one(layer, q)["orders.count"] == "2"  # UTC: orders 2 and 3
     assert one(layer, {**q, "timezone": "Europe/Berlin"})["orders.count"] == "1"  # order 2
 
 
-def test_relative_date_ranges_with_injected_now(layer) -> None:  # noqa: ANN001
+def test_relative_date_ranges_with_injected_now(layer) -> None:
     now = datetime(2024, 4, 2, 9, 0, tzinfo=UTC)
 
     def count(date_range: str) -> str:
@@ -145,29 +145,29 @@ FILTERS = [
 
 
 @pytest.mark.parametrize(("flt", "expected"), FILTERS)
-def test_filter_operators(layer, flt, expected) -> None:  # noqa: ANN001
+def test_filter_operators(layer, flt, expected) -> None:
     assert one(layer, {"measures": ["orders.count"], "filters": [flt]})["orders.count"] \
         == str(expected)
 
 
-def test_measure_filter_is_having(layer) -> None:  # noqa: ANN001
+def test_measure_filter_is_having(layer) -> None:
     data = rows(layer, {"measures": ["orders.total"], "dimensions": ["orders.status"],
                         "filters": [{"member": "orders.total", "operator": "gt",
                                      "values": ["100"]}]})
     assert data == [{"orders.status": "paid", "orders.total": "130"}]
 
 
-def test_segments(layer) -> None:  # noqa: ANN001
+def test_segments(layer) -> None:
     assert one(layer, {"measures": ["orders.count"], "segments": ["orders.paid"]}) == \
         {"orders.count": "3"}
 
 
-def test_order_limit_offset(layer) -> None:  # noqa: ANN001
+def test_order_limit_offset(layer) -> None:
     q = {"dimensions": ["orders.id"], "order": {"orders.id": "desc"}, "limit": 2, "offset": 1}
     assert [r["orders.id"] for r in rows(layer, q)] == ["4", "3"]
 
 
-def test_ungrouped(layer) -> None:  # noqa: ANN001
+def test_ungrouped(layer) -> None:
     data = rows(layer, {"dimensions": ["orders.id"], "measures": ["orders.total",
                                                                   "orders.count"],
                         "ungrouped": True, "order": {"orders.id": "asc"}})
@@ -176,7 +176,7 @@ def test_ungrouped(layer) -> None:  # noqa: ANN001
         ("5", "100", "1")]
 
 
-def test_result_shape(layer) -> None:  # noqa: ANN001
+def test_result_shape(layer) -> None:
     result = layer.query({"measures": ["orders.total"], "timeDimensions": [
         {"dimension": "orders.created_at", "granularity": "month"}]})
     assert result.source == "raw" and not result.cache_hit and result.rejected == {}
@@ -212,12 +212,12 @@ def test_result_shape(layer) -> None:  # noqa: ANN001
     {"measures": ["orders.count"], "bogus": 1},
     {"measures": ['orders.count" FROM x; --']},
 ])
-def test_bad_queries_are_usage_errors(layer, query) -> None:  # noqa: ANN001
+def test_bad_queries_are_usage_errors(layer, query) -> None:
     with pytest.raises(UsageError):
         layer.query(query)
 
 
-def test_injection_through_filter_values_is_inert(layer) -> None:  # noqa: ANN001
+def test_injection_through_filter_values_is_inert(layer) -> None:
     evil = "paid' OR '1'='1"
     assert one(layer, {"measures": ["orders.count"], "filters": [
         {"member": "orders.status", "operator": "equals", "values": [evil]}]}) == \
