@@ -1,4 +1,5 @@
-"""The project config (``logflow.yaml``): warehouse, sources, quality rules, maintenance, lineage.
+"""The project config (``logflow.yaml``): warehouse, sources, quality rules, maintenance, lineage,
+semantic models.
 
 One pydantic model is the single schema for ``logflow.yaml`` and for the attributes of the ``dg``
 component (:class:`logflow_dagster.LogflowComponent` subclasses :class:`ProjectConfig`).
@@ -220,6 +221,31 @@ class AssetSettings(_Model):
         return [p for p in parts if p]
 
 
+class SemanticSettings(_Model):
+    """The semantic layer: model files in Cube's YAML syntax and the rollup time zones."""
+
+    models: list[str] = Field(
+        default_factory=list,
+        description="Model files (.yml/.yaml) or folders of them, relative to the project.")
+    timezones: list[str] = Field(
+        default_factory=lambda: ["UTC"],
+        description="IANA time zones rollups are built for (like Cube's scheduled refresh "
+                    "time zones).")
+
+    @field_validator("timezones")
+    @classmethod
+    def _known_zones(cls, zones: list[str]) -> list[str]:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        for zone in zones:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {zone!r} (use an IANA name such as "
+                                 "'UTC' or 'Europe/Berlin')") from None
+        return zones
+
+
 class ProjectConfig(_Model):
     """The whole of ``logflow.yaml`` (and the attributes of ``LogflowComponent``)."""
 
@@ -237,6 +263,9 @@ class ProjectConfig(_Model):
     assets: AssetSettings = Field(default_factory=AssetSettings,
                                   description="Asset-spec overrides: key prefix, group, owners, "
                                               "tags, kinds.")
+    semantic: SemanticSettings = Field(default_factory=SemanticSettings,
+                                       description="Semantic layer: model files (Cube YAML) "
+                                                   "and rollup time zones.")
     root: str = Field(".", description="Project folder (set from the config file's folder).")
 
     @field_validator("checks")

@@ -45,7 +45,118 @@ checks:              # quality rules: one Dagster asset check each (blocking: st
 lineage:
   transport: file
   path: .logflow/openlineage.jsonl
+semantic:            # Cube-style models (logflow query / meta); rollups per time zone
+  models: [models]
+  timezones: [UTC]
 """
+
+SALES_MODEL_YML = """\
+# Sales: orders by day and region (Cube's YAML data-model syntax; `logflow meta` lists it).
+cubes:
+  - name: sales
+    sql_table: raw.orders_csv
+    title: Sales
+    description: Order events with the order amount; revenue counts each order once.
+    dimensions:
+      - {name: case_id, sql: case_id, type: string, title: Order}
+      - {name: region, sql: region, type: string}
+      - {name: activity, sql: activity, type: string}
+      - {name: at, sql: '"timestamp"', type: time, title: Time}
+    measures:
+      - {name: events, type: count}
+      - {name: orders, sql: case_id, type: count_distinct}
+      - {name: orders_approx, sql: case_id, type: count_distinct_approx}
+      - name: revenue
+        sql: amount
+        type: sum
+        format: currency
+        filters: [{sql: "{CUBE}.activity = 'create order'"}]
+      - name: avg_order_amount
+        sql: amount
+        type: avg
+        format: currency
+        filters: [{sql: "{CUBE}.activity = 'create order'"}]
+      - {name: max_order_amount, sql: amount, type: max, format: currency}
+      - name: revenue_per_order
+        sql: "{revenue} / NULLIF({orders}, 0)"
+        type: number
+        format: currency
+    segments:
+      - {name: eu, sql: "{CUBE}.region = 'EU'"}
+    pre_aggregations:
+      - name: revenue_by_day
+        measures: [revenue, avg_order_amount, events]
+        dimensions: [region]
+        time_dimension: at
+        granularity: day
+        partition_granularity: month
+"""
+
+PROCESS_MODEL_YML = """\
+# Process mining over the order-to-cash event log: events, cases, throughput, variants, rework.
+cubes:
+  - name: events
+    sql_table: raw.orders_csv
+    joins:
+      - name: cases
+        relationship: many_to_one
+        sql: "{CUBE}.case_id = {cases}.case_id"
+    dimensions:
+      - {name: case_id, sql: case_id, type: string, title: Case}
+      - {name: activity, sql: activity, type: string}
+      - {name: resource, sql: resource, type: string}
+      - {name: at, sql: '"timestamp"', type: time, title: Time}
+    measures:
+      - {name: count, type: count, title: Events}
+      - {name: cases, sql: case_id, type: count_distinct}
+      - {name: resources, sql: resource, type: count_distinct}
+    pre_aggregations:
+      - name: events_by_activity
+        measures: [count, cases]
+        dimensions: [activity, resource]
+        time_dimension: at
+        granularity: day
+        partition_granularity: month
+  - name: cases
+    sql: >
+      SELECT case_id, min("timestamp") AS started_at, max("timestamp") AS ended_at,
+             count(*) AS events, count(*) - count(DISTINCT activity) AS repeated_steps,
+             string_agg(activity, ' > ' ORDER BY "timestamp") AS variant
+      FROM raw.orders_csv GROUP BY case_id
+    dimensions:
+      - {name: case_id, sql: case_id, type: string, primary_key: true, title: Case}
+      - {name: started_at, sql: started_at, type: time}
+      - {name: ended_at, sql: ended_at, type: time}
+      - {name: variant, sql: variant, type: string}
+      - {name: events, sql: events, type: number}
+      - name: throughput_hours
+        sql: "date_diff('second', {CUBE}.started_at, {CUBE}.ended_at) / 3600.0"
+        type: number
+      - {name: has_rework, sql: "{CUBE}.repeated_steps > 0", type: boolean}
+    measures:
+      - {name: count, type: count, title: Cases}
+      - {name: avg_throughput_hours, sql: "{throughput_hours}", type: avg}
+      - {name: max_throughput_hours, sql: "{throughput_hours}", type: max}
+      - {name: variants, sql: variant, type: count_distinct}
+      - name: reworked
+        type: count
+        filters: [{sql: "{CUBE}.repeated_steps > 0"}]
+      - name: rework_rate
+        sql: "1.0 * {reworked} / NULLIF({count}, 0)"
+        type: number
+        format: percent
+    segments:
+      - {name: with_rework, sql: "{CUBE}.repeated_steps > 0"}
+    pre_aggregations:
+      - name: cases_by_variant
+        measures: [count, avg_throughput_hours, reworked]
+        dimensions: [variant]
+        time_dimension: started_at
+        granularity: week
+"""
+
+#: Model files ``logflow init`` writes into ``models/`` (listed by ``semantic.models``).
+MODEL_FILES = {"models/sales.yml": SALES_MODEL_YML, "models/process.yml": PROCESS_MODEL_YML}
 
 QUALITY_MODELS_PY = '''\
 """pandera models the project's rules name (`model: quality.models.OrderEvents`)."""
@@ -129,8 +240,9 @@ def init_project(root: Path, *, samples: bool = False) -> list[Path]:
     files = (("logflow.yaml", LOGFLOW_YAML.format(name=root.resolve().name)),
              ("definitions.py", DEFINITIONS_PY), ("workspace.yaml", WORKSPACE_YAML),
              ("quality/__init__.py", ""), ("quality/models.py", QUALITY_MODELS_PY),
-             ("quality/orders_suite.json", ORDERS_SUITE_JSON))
+             ("quality/orders_suite.json", ORDERS_SUITE_JSON), *MODEL_FILES.items())
     (root / "quality").mkdir(exist_ok=True)
+    (root / "models").mkdir(exist_ok=True)
     for name, text in files:
         path = root / name
         if not path.exists():

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
 
+    from ..config import CatalogSettings
+
 ENV_CATALOG_URI = "LOGFLOW_CATALOG_URI"
 ENV_WAREHOUSE = "LOGFLOW_WAREHOUSE"
 EMBEDDED_DIR = ".logflow"
@@ -210,3 +212,34 @@ def close_catalog(catalog: Catalog) -> None:
     engine = getattr(catalog, "engine", None)
     if engine is not None:
         engine.dispose()
+
+
+def catalog_config_for(root: str | os.PathLike[str], settings: CatalogSettings | None = None,
+                       *, uri: str | None = None, warehouse: str | None = None
+                       ) -> CatalogConfig:
+    """The catalog a project uses: the embedded default under ``root/.logflow`` (with the
+    ``LOGFLOW_CATALOG_URI``/``LOGFLOW_WAREHOUSE`` overrides), replaced by what ``settings``
+    (the ``catalog:`` section) and then ``uri``/``warehouse`` (command-line options) set.
+
+    Example:
+        >>> catalog_config_for("/p").uri.endswith("/p/.logflow/catalog.db")
+        True
+        >>> catalog_config_for("/p", uri="http://cat:8181").kind
+        'rest'
+    """
+    from ..config import CatalogSettings
+
+    base = CatalogConfig.embedded(root).with_env_overrides()
+    settings = settings or CatalogSettings()
+    kind = settings.kind
+    if uri:
+        kind = "rest" if uri.startswith(("http://", "https://")) else "sql"
+    chosen_uri = uri or settings.uri
+    chosen_wh = warehouse or settings.warehouse
+    if not (chosen_uri or chosen_wh or settings.properties):
+        return base
+    if chosen_wh and "://" not in chosen_wh and not os.path.isabs(chosen_wh):
+        chosen_wh = str(Path(root, chosen_wh).resolve())
+    return CatalogConfig(name=base.name, kind=kind, uri=chosen_uri or base.uri,
+                         warehouse=chosen_wh or base.warehouse,
+                         properties=dict(settings.properties))

@@ -9,7 +9,9 @@ own way.
   landed since the last look;
 * :func:`describe_table`, :func:`list_tables`: table statistics;
 * :func:`compact_table`, :func:`expire_table`, :func:`remove_table_orphans`,
-  :func:`maintain_table`: table maintenance, guarded against deleting another table's files.
+  :func:`maintain_table`: table maintenance, guarded against deleting another table's files;
+* :mod:`.semantic` (imported on use: it loads sqlglot): the semantic layer's query, plan,
+  meta and read-only SQL.
 
 Example:
     >>> from logflow_dagster.services import Project

@@ -1,5 +1,6 @@
 """A project: its ``logflow.yaml``, the catalog and storage it resolves to, its lineage and
-rules. The one place catalog settings become a :class:`CatalogConfig`.
+rules. Catalog settings become a :class:`CatalogConfig` in one place,
+:func:`~logflow_dagster.lakehouse.catalog.catalog_config_for` (re-exported here).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import CatalogSettings, ProjectConfig, SourceConfig, load_config
+from ..config import ProjectConfig, SourceConfig, load_config
 from ..core.errors import UsageError
 from ..core.identifiers import validate_table_name
 from ..core.quality.rules import Rule, rules_from_config
-from ..lakehouse.catalog import CatalogConfig, close_catalog, open_catalog
+from ..lakehouse.catalog import CatalogConfig, catalog_config_for, close_catalog, open_catalog
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -25,34 +26,7 @@ if TYPE_CHECKING:
 
 CONFIG_FILE = "logflow.yaml"
 
-
-def catalog_config_for(root: str | os.PathLike[str], settings: CatalogSettings | None = None,
-                       *, uri: str | None = None, warehouse: str | None = None
-                       ) -> CatalogConfig:
-    """The catalog a project uses: the embedded default under ``root/.logflow`` (with the
-    ``LOGFLOW_CATALOG_URI``/``LOGFLOW_WAREHOUSE`` overrides), replaced by what ``settings``
-    (the ``catalog:`` section) and then ``uri``/``warehouse`` (command-line options) set.
-
-    Example:
-        >>> catalog_config_for("/p").uri.endswith("/p/.logflow/catalog.db")
-        True
-        >>> catalog_config_for("/p", uri="http://cat:8181").kind
-        'rest'
-    """
-    base = CatalogConfig.embedded(root).with_env_overrides()
-    settings = settings or CatalogSettings()
-    kind = settings.kind
-    if uri:
-        kind = "rest" if uri.startswith(("http://", "https://")) else "sql"
-    chosen_uri = uri or settings.uri
-    chosen_wh = warehouse or settings.warehouse
-    if not (chosen_uri or chosen_wh or settings.properties):
-        return base
-    if chosen_wh and "://" not in chosen_wh and not os.path.isabs(chosen_wh):
-        chosen_wh = str(Path(root, chosen_wh).resolve())
-    return CatalogConfig(name=base.name, kind=kind, uri=chosen_uri or base.uri,
-                         warehouse=chosen_wh or base.warehouse,
-                         properties=dict(settings.properties))
+__all__ = ["CONFIG_FILE", "Project", "catalog_config_for"]
 
 
 @dataclass

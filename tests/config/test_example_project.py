@@ -24,3 +24,15 @@ def test_example_project_declares_a_realistic_rule_set() -> None:
             "great_expectations"} <= types
     warn = [r for r in config.checks["raw.orders_csv"] if not r.blocking]
     assert any(r.type == "accepted_values" and r.column == "region" for r in warn)
+
+
+def test_example_project_models_are_the_scaffold() -> None:
+    from logflow_dagster.semantic.loader import load_model
+
+    for name, text in scaffold.MODEL_FILES.items():
+        assert (ROOT / name).read_text() == text
+    config = load_config(ROOT / "logflow.yaml")
+    model = load_model(config.semantic.models, config.root)
+    assert set(model.cubes) == {"sales", "events", "cases"}
+    assert {p.path for p in model.pre_aggregations()} == {
+        "sales.revenue_by_day", "events.events_by_activity", "cases.cases_by_variant"}

@@ -1,0 +1,226 @@
+"""``SemanticLayer``: a project's model over its catalog; ``query``, ``plan``, ``meta``, ``sql``.
+
+One query: normalize (:mod:`.query`), resolve every table it reads to its current snapshot
+once (:mod:`.tables`), compile against those snapshots (:mod:`.compiler`), run on a locked
+DuckDB connection (:mod:`.execute`), shape the rows as Cube does. ``source`` is ``raw`` and
+``rejected`` empty until the rollup router exists; ``cache_hit`` is False until the cache does.
+
+Example:
+    >>> layer = SemanticLayer.from_project("logflow-demo")  # doctest: +SKIP
+    >>> layer.query({"measures": ["orders.count"]}).data  # doctest: +SKIP
+    [{'orders.count': '1000'}]
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..config import ProjectConfig, load_config
+from ..core.errors import UsageError
+from ..lakehouse.catalog import CatalogConfig, catalog_config_for, close_catalog, open_catalog
+from .compiler import Compiled, compile_query
+from .execute import locked_connection, raw_source, run, to_data
+from .loader import load_model
+from .meta import annotation, meta
+from .model import SemanticModel
+from .query import Query, normalize_query
+from .tables import TableSnapshot, parse_select, pin_tables, resolve_snapshots, tables_in
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+@dataclass
+class QueryPlan:
+    """How a query would run: ``source`` (``raw`` or ``rollup:<cube>.<name>``), the SQL,
+    ``rejected`` (rollup -> reason), the normalized query and the pinned snapshots."""
+
+    query: Query
+    source: str
+    sql: str
+    compiled: Compiled
+    snapshots: dict[str, TableSnapshot]
+    rejected: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``logflow query --dry-run --json``)."""
+        return {"query": self.query.to_dict(), "source": self.source, "sql": self.sql,
+                "rejected": dict(self.rejected),
+                "snapshots": {t: s.snapshot_id for t, s in self.snapshots.items()}}
+
+
+@dataclass
+class QueryResult:
+    """A query's answer.
+
+    Attributes:
+        table: The rows as Arrow (typed; time buckets as naive local timestamps).
+        data: The rows keyed like Cube's ``/load`` (values formatted as Cube formats them).
+        annotation: Per member title, shortTitle, type, format.
+        source, sql, rejected, query: As in :class:`QueryPlan`.
+        snapshots: ``namespace.table`` -> the snapshot id read.
+        timings: Milliseconds per step (normalize, resolve, compile, execute, total).
+        cache_hit: Whether the answer came from the result cache.
+    """
+
+    table: pa.Table
+    data: list[dict[str, Any]]
+    annotation: dict[str, Any]
+    source: str
+    sql: str
+    query: Query
+    snapshots: dict[str, int | None]
+    timings: dict[str, float]
+    rejected: dict[str, str] = field(default_factory=dict)
+    cache_hit: bool = False
+
+    def to_dict(self, *, data: bool = True) -> dict[str, Any]:
+        """JSON-ready: ``data`` (unless ``data=False``), ``annotation``, ``source``, ``sql``,
+        ``rejected``, ``query``, ``snapshots``, ``timings``, ``cache_hit``."""
+        out: dict[str, Any] = {"data": self.data} if data else {}
+        out.update({"annotation": self.annotation, "source": self.source, "sql": self.sql,
+                    "rejected": dict(self.rejected), "query": self.query.to_dict(),
+                    "snapshots": dict(self.snapshots), "timings": dict(self.timings),
+                    "cache_hit": self.cache_hit})
+        return out
+
+
+@dataclass
+class SqlResult:
+    """A read-only SQL query's answer: the rows, the SQL run and the snapshots read."""
+
+    table: pa.Table
+    sql: str
+    snapshots: dict[str, int | None]
+
+
+class SemanticLayer:
+    """A loaded model and where its tables live.
+
+    Args:
+        model: The semantic model.
+        catalog: The project's catalog.
+        config: The project config (time zones, root), when there is one.
+    """
+
+    def __init__(self, model: SemanticModel, catalog: CatalogConfig,
+                 config: ProjectConfig | None = None) -> None:
+        self.model = model
+        self.catalog = catalog
+        self.config = config or ProjectConfig()
+
+    @classmethod
+    def from_project(cls, path: str | os.PathLike[str] = ".", *, catalog_uri: str | None = None,
+                     warehouse: str | None = None, require_models: bool = True
+                     ) -> SemanticLayer:
+        """The layer of a project folder (``logflow.yaml``, its models, its catalog).
+
+        Args:
+            path: The project folder.
+            catalog_uri, warehouse: Overrides of the project's catalog settings.
+            require_models: Refuse a project without ``semantic.models`` (``sql`` needs none).
+
+        Raises:
+            UsageError: No ``logflow.yaml``, no ``semantic.models``, or a model error.
+        """
+        file = os.path.join(path, "logflow.yaml")
+        if not os.path.exists(file):
+            raise UsageError(f"{file}: no such config file (run `logflow init` first)")
+        config = load_config(file)
+        if require_models and not config.semantic.models:
+            raise UsageError(f"{file}: no semantic models (add semantic: {{models: [...]}})")
+        model = load_model(config.semantic.models, config.root)
+        catalog = catalog_config_for(config.root, config.catalog, uri=catalog_uri,
+                                     warehouse=warehouse)
+        return cls(model, catalog, config)
+
+    # -- steps ----------------------------------------------------------------------------
+    def normalize(self, query: Any, *, now: datetime | None = None) -> Query:
+        """The normalized query (a :class:`UsageError` for a bad one)."""
+        return query if isinstance(query, Query) else normalize_query(query, self.model,
+                                                                      now=now)
+
+    def _resolve(self, names: set[str]) -> dict[str, TableSnapshot]:
+        catalog = open_catalog(self.catalog)
+        try:
+            return resolve_snapshots(catalog, names)
+        finally:
+            close_catalog(catalog)
+
+    def _tables_of(self, compiled_cubes: list[str]) -> set[str]:
+        out: set[str] = set()
+        for name in compiled_cubes:
+            cube = self.model.cube(name)
+            out |= {cube.sql_table} if cube.sql_table else tables_in(cube.sql_ast)
+        return out
+
+    def plan(self, query: Any, *, now: datetime | None = None) -> QueryPlan:
+        """How ``query`` would run (tables resolved, nothing read but their metadata)."""
+        q = self.normalize(query, now=now)
+        probe = compile_query(q, self.model, lambda cube, alias: _placeholder(alias))
+        assert probe.tree is not None
+        snapshots = self._resolve(self._tables_of(probe.tree.cubes))
+        compiled = compile_query(q, self.model, raw_source(snapshots))
+        return QueryPlan(q, "raw", compiled.sql, compiled, snapshots)
+
+    def query(self, query: Any, identity: Any = None, *, now: datetime | None = None
+              ) -> QueryResult:
+        """Answers a Cube query.
+
+        Args:
+            query: Cube's query JSON (a mapping) or a normalized :class:`Query`.
+            identity: The caller (row/column policies come with the auth layer; unused yet).
+            now: The current time for relative date ranges (default: the clock).
+
+        Raises:
+            UsageError: A bad query (unknown member, wrong operator, bad date range...).
+        """
+        t0 = time.perf_counter()
+        q = self.normalize(query, now=now)
+        t1 = time.perf_counter()
+        plan = self.plan(q)
+        t2 = time.perf_counter()
+        con = locked_connection(self.catalog.warehouse)
+        try:
+            table = run(con, plan.sql)
+        finally:
+            con.close()
+        t3 = time.perf_counter()
+        time_keys = {t.key: t.dimension for t in q.time_dimensions if t.key}
+        data = to_data(table, plan.compiled.columns, time_keys, q.timezone)
+        t4 = time.perf_counter()
+        ms = lambda a, b: round((b - a) * 1000, 3)  # noqa: E731
+        return QueryResult(
+            table=table, data=data, annotation=annotation(self.model, q), source=plan.source,
+            sql=plan.sql, query=q, rejected=plan.rejected,
+            snapshots={t: s.snapshot_id for t, s in plan.snapshots.items()},
+            timings={"normalize_ms": ms(t0, t1), "plan_ms": ms(t1, t2),
+                     "execute_ms": ms(t2, t3), "format_ms": ms(t3, t4),
+                     "total_ms": ms(t0, t4)})
+
+    def meta(self) -> dict[str, Any]:
+        """Cube's ``/meta`` of the model."""
+        return meta(self.model)
+
+    def sql(self, text: str) -> SqlResult:
+        """Runs one read-only SELECT over the project's tables (see :func:`.parse_select`),
+        each read at its current snapshot, on the locked connection."""
+        tree = parse_select(text, where="sql")
+        snapshots = self._resolve(tables_in(tree))
+        pinned = pin_tables(tree, snapshots).sql(dialect="duckdb")
+        con = locked_connection(self.catalog.warehouse)
+        try:
+            table = run(con, pinned)
+        finally:
+            con.close()
+        return SqlResult(table, pinned, {t: s.snapshot_id for t, s in snapshots.items()})
+
+
+def _placeholder(alias: str) -> Any:
+    from sqlglot import exp
+
+    return exp.Table(this=exp.to_identifier(alias, quoted=True))

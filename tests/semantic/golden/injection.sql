@@ -1,0 +1,8 @@
+SELECT
+  COUNT("orders".id) AS "orders.count"
+FROM ICEBERG_SCAN('file:///wh/shop/orders/metadata/v1.metadata.json') AS "orders"
+WHERE
+  "orders".status = 'x''); DROP TABLE t; --'
+ORDER BY
+  "orders.count" DESC
+LIMIT 10000

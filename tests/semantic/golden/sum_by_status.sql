@@ -1,0 +1,10 @@
+SELECT
+  "orders".status AS "orders.status",
+  SUM("orders".amount) AS "orders.total",
+  AVG("orders".amount) AS "orders.avg_amount"
+FROM ICEBERG_SCAN('file:///wh/shop/orders/metadata/v1.metadata.json') AS "orders"
+GROUP BY
+  "orders".status
+ORDER BY
+  "orders.total" DESC
+LIMIT 10000
