@@ -243,19 +243,32 @@ class DelimitedDecoder(Decoder):
         self.typer.infer(self._parse_good(data, scan, rows, 0, {})[0])
 
     def _parse_fast(self, data: bytes | memoryview, final: bool) -> pa.Table | None:
+        """The block parsed straight into the planned types, or ``None`` when it needs the
+        careful path. Numbers are read as text and cast here, so that a code (``007``,
+        ``+5``) is seen: pyarrow would read it as a number."""
         handler = _InvalidRows()
+        plans = self.typer.plans  # one snapshot: other threads may swap plans
+        numbers = [n for n, p in plans.items() if p.kind in ("int", "float")]
+        types = {n: p.type for n, p in plans.items()}
+        types.update(dict.fromkeys(numbers, pa.string()))
         try:
             table = pacsv.read_csv(
                 pa.BufferReader(data),
                 read_options=self._read_options(),
                 parse_options=self._parse_options(handler),
-                convert_options=self._convert_options(self.typer.arrow_types()),
+                convert_options=self._convert_options(types),
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
         if handler.count or (not final and _cut_inside_quotes(table)):
             return None
-        return table
+        for name in numbers:
+            i = table.schema.get_field_index(name)
+            typed = self.typer.number_text(name, table.column(i))
+            if typed is None:
+                return None
+            table = table.set_column(i, pa.field(name, typed.type), typed)
+        return self.typer.mark(table)
 
     @staticmethod
     def _batches(table: pa.Table) -> list[pa.Table]:
