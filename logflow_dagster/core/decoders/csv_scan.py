@@ -17,6 +17,18 @@ import numpy as np
 from .byte_count import NL, count_byte
 
 CR = 0x0D
+#: Default bounds of one quoted field: a quote that would run further is a stray quote.
+MAX_QUOTED_LINES = 100
+MAX_QUOTED_BYTES = 1 << 20
+
+#: Field counts that mark a malformed record (see :func:`malformed_reason`).
+UNTERMINATED, TEXT_AFTER_QUOTE, TOO_LONG = -1, -2, -3
+_REASONS = {
+    UNTERMINATED: "unterminated quoted field",
+    TEXT_AFTER_QUOTE: "text after the closing quote of a quoted field",
+    TOO_LONG: "a quoted field would run over more than {lines} lines or {mib} MiB (a stray quote?)",
+}
+_SLICE = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -39,15 +51,24 @@ class RecordScan:
     consumed: int
 
     @property
+    def malformed(self) -> bool:
+        """True when a record is malformed (a negative field count, see
+        :func:`malformed_reason`)."""
+        return bool(self.fields.size) and int(self.fields.min()) < 0
+
+    @property
     def empty(self) -> np.ndarray:
         """Records with no bytes (blank lines), which are not data."""
         return self.ends <= self.starts
 
 
-def last_record_end(data: bytes, quote: int, final: bool, parity: int = 0) -> int:
+def last_record_end(data: bytes, quote: int, final: bool, parity: int = 0,
+                    max_bytes: int = MAX_QUOTED_BYTES) -> int:
     """Index just past the last newline outside quotes, by quote parity (-1 if none).
 
     ``parity`` is that of the quotes before ``data`` (1 when it starts inside a quoted field).
+    A quoted field longer than ``max_bytes`` is a stray quote (:func:`scan_records` rejects
+    its line): past that, the last newline is taken as it is.
 
     Example:
         >>> last_record_end(b'a,"x\\ny"\\nb,c\\npartial', ord('"'), False)
@@ -59,13 +80,40 @@ def last_record_end(data: bytes, quote: int, final: bool, parity: int = 0) -> in
     if pos < 0:
         return -1
     parity = (parity + count_byte(data, quote, 0, pos)) & 1
+    last = pos
     while parity:
         prev = data.rfind(b"\n", 0, pos)
+        if last - prev > max_bytes:
+            return last + 1
         if prev < 0:
             return -1
         parity ^= count_byte(data, quote, prev, pos) & 1
         pos = prev
     return pos + 1
+
+
+
+
+def malformed_reason(code: int, max_lines: int = MAX_QUOTED_LINES,
+                     max_bytes: int = MAX_QUOTED_BYTES) -> str:
+    """The reason a record with the (negative) field count ``code`` is rejected."""
+    return _REASONS[code].format(lines=max_lines, mib=round(max_bytes / (1 << 20), 2))
+
+
+def positions(buf: np.ndarray, value: int) -> np.ndarray:
+    """Indices of the bytes equal to ``value``, compared in cache-sized slices."""
+    if buf.size <= _SLICE:
+        return np.flatnonzero(buf == value)
+    mask = np.empty(_SLICE, dtype=bool)
+    parts = []
+    for pos in range(0, buf.size, _SLICE):
+        part = buf[pos : pos + _SLICE]
+        out = mask[: part.size]
+        np.equal(part, value, out=out)
+        found = np.flatnonzero(out)
+        if found.size:
+            parts.append(found + pos)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _in_quotes_at(positions: np.ndarray, quotes: np.ndarray) -> np.ndarray:
@@ -91,27 +139,105 @@ def _prev_is_closing(opening: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     return prev_q == opening - 1
 
 
-def _quoted_mask_exact(data: bytes, quote: int, delim: int) -> np.ndarray:
-    """Quote positions that are real (at a field start or inside a quoted field)."""
-    buf = data
+def _closing_quotes_ok(buf: np.ndarray, quotes: np.ndarray, delim: int) -> bool:
+    """True when every parity-closing quote ends its field: a delimiter, a line end, the end
+    of the data or a quote (a doubled one) follows it."""
+    closing = quotes[1::2] + 1
+    if closing.size == 0:
+        return True
+    after = buf[np.minimum(closing, buf.size - 1)]
+    ok = ((after == delim) | (after == NL) | (after == CR) | (closing >= buf.size)
+          | (after == buf[quotes[0]]))
+    return bool(ok.all())
+
+
+def _spans_ok(quotes: np.ndarray, newlines: np.ndarray, max_lines: int, max_bytes: int) -> bool:
+    """True when no parity pair of quotes spans more than the bounds (doubled quotes split a
+    field into pairs: the bound is checked per pair, which only makes it looser)."""
+    pairs = quotes[: quotes.size & ~1].reshape(-1, 2)
+    if pairs.size == 0:
+        return True
+    if int((pairs[:, 1] - pairs[:, 0]).max()) > max_bytes:
+        return False
+    inside = np.searchsorted(newlines, pairs[:, 1]) - np.searchsorted(newlines, pairs[:, 0])
+    return int(inside.max()) <= max_lines
+
+
+def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str,
+               max_lines: int = MAX_QUOTED_LINES, max_bytes: int = MAX_QUOTED_BYTES) -> bool:
+    """True when quote parity alone describes the quoting of ``data`` exactly: every quote
+    opens at a field start, every closing quote ends its field, no quoted field runs past the
+    bounds and none is left open. A fast reader's parse of such data is the exact one.
+
+    Example:
+        >>> quoting_ok(b'a,"b,c"\\n', delimiter=",", quotechar='"')
+        True
+        >>> quoting_ok(b'a,"b"c\\n', delimiter=",", quotechar='"')
+        False
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    quotes = positions(buf, ord(quotechar))
+    if quotes.size == 0:
+        return True
+    if quotes.size & 1:
+        return False
+    delim = ord(delimiter)
+    if not (_opening_quotes_ok(buf, quotes, delim) and _closing_quotes_ok(buf, quotes, delim)):
+        return False
+    if int((quotes[1::2] - quotes[0::2]).max()) < max_lines:  # too short for that many lines
+        return True
+    return _spans_ok(quotes, positions(buf, NL), max_lines, max_bytes)
+
+
+def _walk_quotes(data: bytes, quotes: np.ndarray, newlines: np.ndarray, delim: int, *,
+                 final: bool, max_lines: int, max_bytes: int
+                 ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The real quotes of ``data`` (opening and closing ones, doubled ones in pairs), walked
+    one by one, and the malformed quoted fields as (opening quote position, code).
+
+    A quote opens a field only at a field start; elsewhere it is a literal character. A quoted
+    field that is not closed, has text after its closing quote or runs past the bounds makes
+    its record malformed: the walk goes on at the next line, so a stray quote costs its own
+    line. Outside ``final`` data, a field still open at the end within the bounds is left
+    open (its record continues in the next block).
+    """
+    qs = quotes.tolist()
     real: list[int] = []
-    inside = False
-    pos = data.find(bytes((quote,)))
-    while pos >= 0:
-        if inside:
-            if pos + 1 < len(buf) and buf[pos + 1] == quote:  # doubled: stays inside
-                real.extend((pos, pos + 1))
-                pos = data.find(bytes((quote,)), pos + 2)
-                continue
-            real.append(pos)
-            inside = False
-        else:
-            before = buf[pos - 1] if pos > 0 else NL
-            if before in (delim, NL, CR):
-                real.append(pos)
-                inside = True
-        pos = data.find(bytes((quote,)), pos + 1)
-    return np.asarray(real, dtype=np.int64)
+    bad: list[tuple[int, int]] = []
+    n, size = len(qs), len(data)
+    i = 0
+    while i < n:
+        pos = qs[i]
+        before = data[pos - 1] if pos > 0 else NL
+        if before not in (delim, NL, CR):
+            i += 1  # a quote inside an unquoted field: literal
+            continue
+        j = i + 1
+        while j + 1 < n and qs[j + 1] == qs[j] + 1:
+            j += 2  # doubled quotes inside the field
+        close = qs[j] if j < n else -1
+        end = close if close >= 0 else size
+        lines = int(np.searchsorted(newlines, end) - np.searchsorted(newlines, pos))
+        code = 0
+        if lines > max_lines or end - pos > max_bytes:
+            code = TOO_LONG
+        elif close < 0:
+            if not final:
+                real.append(pos)  # open at the block end: the record continues
+                break
+            code = UNTERMINATED
+        elif close + 1 < size and data[close + 1] not in (delim, NL, CR):
+            code = TEXT_AFTER_QUOTE
+        if code == 0:
+            real.extend(qs[i : j + 1])
+            i = j + 1
+            continue
+        bad.append((pos, code))
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            break
+        i = int(np.searchsorted(quotes, nl, side="right"))
+    return np.asarray(real, dtype=np.int64), bad
 
 
 def scan_records(
@@ -122,18 +248,25 @@ def scan_records(
     first_line: int,
     final: bool = True,
     count_fields: bool = True,
+    max_lines: int = MAX_QUOTED_LINES,
+    max_bytes: int = MAX_QUOTED_BYTES,
 ) -> RecordScan:
     """Splits a block of whole records and counts their fields, all vectorized.
+
+    Quote parity describes well-formed text; where it does not (a quote inside an unquoted
+    field, text after a closing quote, a quoted field left open or running past the bounds)
+    the quotes of the block are walked one by one (:func:`_walk_quotes`), and a malformed
+    record gets a negative field count (:func:`malformed_reason`) and ends with its first line.
 
     Args:
         data: UTF-8 bytes starting at a record start.
         delimiter: One-character field separator.
         quotechar: One-character quote.
         first_line: Physical line number of ``data[0]``.
-        final: True at EOF: a record left open by an unterminated quote then ends at the
-            end of its first line (so that the rest of the input is still read).
-        count_fields: False skips counting fields (``fields`` is then all zeros), the costly
-            part, for callers that learn field counts elsewhere.
+        final: True at EOF: a quoted field left open there is malformed.
+        count_fields: False skips counting fields (``fields`` is then zero for every
+            well-formed record), the costly part, for callers that learn them elsewhere.
+        max_lines, max_bytes: How far one quoted field may run.
 
     Example:
         >>> s = scan_records(b'a,b\\n"x\\ny",z\\n\\nq\\n', delimiter=",", quotechar='"',
@@ -143,17 +276,19 @@ def scan_records(
     """
     delim, quote = ord(delimiter), ord(quotechar)
     buf = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(buf == quote)
-    if quotes.size and not _opening_quotes_ok(buf, quotes, delim):
-        quotes = _quoted_mask_exact(data, quote, delim)
-    newlines = np.flatnonzero(buf == NL)
+    quotes = positions(buf, quote)
+    newlines = positions(buf, NL)
+    bad: list[tuple[int, int]] = []
+    if quotes.size and not (
+            (not final or quotes.size % 2 == 0)
+            and _opening_quotes_ok(buf, quotes, delim) and _closing_quotes_ok(buf, quotes, delim)
+            and _spans_ok(quotes, newlines, max_lines, max_bytes)):
+        quotes, bad = _walk_quotes(data, quotes, newlines, delim, final=final,
+                                   max_lines=max_lines, max_bytes=max_bytes)
     boundaries = newlines[~_in_quotes_at(newlines, quotes)] if quotes.size else newlines
     consumed = int(boundaries[-1]) + 1 if boundaries.size else 0
-    if final and quotes.size & 1:
-        return _split_unterminated(data, boundaries, newlines, delimiter, quotechar, first_line)
-    if consumed < len(data) and (final or quotes.size == 0):
-        # trailing record without a final newline (or, at EOF, an unterminated quote)
-        boundaries = np.append(boundaries, len(data))
+    if consumed < len(data) and (final or quotes.size % 2 == 0):
+        boundaries = np.append(boundaries, len(data))  # a last record without a newline
         consumed = len(data)
     starts = np.concatenate(([0], boundaries[:-1] + 1)) if boundaries.size else np.zeros(0, int)
     ends = boundaries.copy()
@@ -161,43 +296,15 @@ def scan_records(
     has_cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == CR)
     ends = ends - has_cr
     lines = np.searchsorted(newlines, starts) + first_line
-    if not count_fields:
-        return RecordScan(starts, ends, lines.astype(np.int64), np.zeros(len(starts), np.int64),
-                          consumed)
-    delims = np.flatnonzero(buf == delim)
-    if quotes.size and delims.size:
-        delims = delims[~_in_quotes_at(delims, quotes)]
-    per_record = np.searchsorted(delims, ends) - np.searchsorted(delims, starts)
-    return RecordScan(starts, ends, lines.astype(np.int64), per_record + 1, consumed)
-
-
-def _split_unterminated(
-    data: bytes,
-    boundaries: np.ndarray,
-    newlines: np.ndarray,
-    delimiter: str,
-    quotechar: str,
-    first_line: int,
-) -> RecordScan:
-    """At EOF with a quote left open: that record ends with its first line, the rest is
-    scanned again from the next line (so one bad quote costs one record, not the file)."""
-    start = int(boundaries[-1]) + 1 if boundaries.size else 0
-    head = scan_records(data[:start], delimiter=delimiter, quotechar=quotechar,
-                        first_line=first_line, final=True)
-    first_nl = data.find(b"\n", start)
-    if first_nl < 0:
-        first_nl = len(data)
-    line = first_line + int(np.searchsorted(newlines, start))
-    bad_end = first_nl - 1 if first_nl > start and data[first_nl - 1] == CR else first_nl
-    one = RecordScan(np.array([start]), np.array([bad_end]), np.array([line]),
-                     np.array([-1]), first_nl + 1)  # -1 fields: never matches the width
-    rest_at = min(first_nl + 1, len(data))
-    tail = scan_records(data[rest_at:], delimiter=delimiter, quotechar=quotechar,
-                        first_line=line + 1, final=True)
-    return RecordScan(
-        np.concatenate((head.starts, one.starts, tail.starts + rest_at)),
-        np.concatenate((head.ends, one.ends, tail.ends + rest_at)),
-        np.concatenate((head.lines, one.lines, tail.lines)),
-        np.concatenate((head.fields, one.fields, tail.fields)),
-        len(data),
-    )
+    if count_fields:
+        delims = positions(buf, delim)
+        if quotes.size and delims.size:
+            delims = delims[~_in_quotes_at(delims, quotes)]
+        fields = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
+    else:
+        fields = np.zeros(len(starts), np.int64)
+    if bad:
+        at = np.asarray([p for p, _ in bad], dtype=np.int64)
+        rec = np.searchsorted(starts, at, side="right") - 1
+        fields[rec] = np.asarray([c for _, c in bad], dtype=np.int64)
+    return RecordScan(starts, ends, lines.astype(np.int64), fields.astype(np.int64), consumed)

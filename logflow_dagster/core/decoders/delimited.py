@@ -23,7 +23,15 @@ from ..errors import RowError
 from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
 from .byte_count import NL, count_byte
-from .csv_scan import RecordScan, last_record_end, scan_records
+from .csv_scan import (
+    MAX_QUOTED_BYTES,
+    MAX_QUOTED_LINES,
+    RecordScan,
+    last_record_end,
+    malformed_reason,
+    quoting_ok,
+    scan_records,
+)
 from .parallel_blocks import MappedSplitter, Splitter, _Splitter, ordered_blocks
 from .text_blocks import MappedText, utf8_blocks
 
@@ -97,6 +105,8 @@ class DelimitedDecoder(Decoder):
             delimiter="\t" if self.detection.format == "tsv" else None,
         )[0]
         self.dialect = dialect
+        self.max_lines = int(opts.extra.get("max_quoted_lines", MAX_QUOTED_LINES))
+        self.max_bytes = int(opts.extra.get("max_quoted_bytes", MAX_QUOTED_BYTES))
         self.info.update(delimiter=dialect.delimiter, quotechar=dialect.quotechar,
                          header=dialect.header, decimal=dialect.decimal)
         self.typer = TextTyper(opts.schema, threshold=opts.type_threshold,
@@ -153,23 +163,27 @@ class DelimitedDecoder(Decoder):
                 return skipped + len(data), [DecodedBatch(b) for b in self._batches(table)]
         self._dirty_recently = True
         data = bytes(data)
-        scan = scan_records(data, delimiter=self.dialect.delimiter,
-                            quotechar=self.dialect.quotechar, first_line=line, final=final,
-                            count_fields=False)
-        out = self._decode_dirty_by_handler(data, scan, offset)
+        scan = self._scan(data, line, final, count_fields=False)
+        # a malformed record: pyarrow would read it (merged or rewritten), so it is not asked
+        out = None if scan.malformed else self._decode_dirty_by_handler(data, scan, offset)
         if out is None:  # pyarrow and the scanner disagree on records: count fields ourselves
-            scan = scan_records(data, delimiter=self.dialect.delimiter,
-                                quotechar=self.dialect.quotechar, first_line=line, final=final)
+            scan = self._scan(data, line, final)
             out = self._decode_dirty(data, scan, offset)
         return skipped + scan.consumed, out
+
+    def _scan(self, data: bytes, line: int, final: bool, *,
+              count_fields: bool = True) -> RecordScan:
+        return scan_records(data, delimiter=self.dialect.delimiter,
+                            quotechar=self.dialect.quotechar, first_line=line, final=final,
+                            count_fields=count_fields, max_lines=self.max_lines,
+                            max_bytes=self.max_bytes)
 
     def _read_header(self, data: bytes) -> int:
         """Sets the column names; returns the bytes the header took (0 without one)."""
         end = last_record_end(data[:_SAMPLE_BYTES], ord(self.dialect.quotechar),
                               len(data) <= _SAMPLE_BYTES)
         data = data[: end if end > 0 else len(data)]
-        scan = scan_records(data, delimiter=self.dialect.delimiter,
-                            quotechar=self.dialect.quotechar, first_line=1, final=True)
+        scan = self._scan(data, 1, True)
         nonempty = np.flatnonzero(~scan.empty)
         if nonempty.size == 0:
             self.names = []
@@ -177,10 +191,12 @@ class DelimitedDecoder(Decoder):
         i = int(nonempty[0])
         text = data[scan.starts[i] : scan.ends[i]].decode("utf-8", "replace")
         try:
+            if scan.fields[i] < 0:  # a stray quote: the names are what the line says
+                raise csv.Error(malformed_reason(int(scan.fields[i])))
             cells = next(csv.reader(io.StringIO(text, newline=""), strict=False,
                                     delimiter=self.dialect.delimiter,
                                     quotechar=self.dialect.quotechar), [])
-        except csv.Error:  # a stray CR in the first record: split it plainly
+        except csv.Error:  # a stray CR or quote in the first record: split it plainly
             cells = text.split(self.dialect.delimiter)
         if self.dialect.header:
             self.names = sanitize_names(cells)
@@ -233,8 +249,7 @@ class DelimitedDecoder(Decoder):
         end = last_record_end(data[: 4 * _SAMPLE_BYTES], ord(self.dialect.quotechar),
                               len(data) <= 4 * _SAMPLE_BYTES)
         data = data[: end if end > 0 else len(data)]
-        scan = scan_records(data, delimiter=self.dialect.delimiter,
-                            quotechar=self.dialect.quotechar, first_line=1, final=True)
+        scan = self._scan(data, 1, True)
         good = np.flatnonzero((scan.fields == len(self.names or [])) & ~scan.empty)
         rows = good[: self.options.infer_rows]
         if rows.size == 0:
@@ -246,6 +261,10 @@ class DelimitedDecoder(Decoder):
         """The block parsed straight into the planned types, or ``None`` when it needs the
         careful path. Numbers are read as text and cast here, so that a code (``007``,
         ``+5``) is seen: pyarrow would read it as a number."""
+        if not quoting_ok(data, delimiter=self.dialect.delimiter,
+                          quotechar=self.dialect.quotechar, max_lines=self.max_lines,
+                          max_bytes=self.max_bytes):
+            return None  # pyarrow would merge or rewrite a malformed record
         handler = _InvalidRows()
         plans = self.typer.plans  # one snapshot: other threads may swap plans
         numbers = [n for n, p in plans.items() if p.kind in ("int", "float")]
@@ -308,7 +327,7 @@ class DelimitedDecoder(Decoder):
         errors: dict[int, RowError] = {}
         for i in np.flatnonzero(bad_shape):
             found = int(scan.fields[i])
-            reason = ("unterminated quoted field" if found < 0
+            reason = (malformed_reason(found, self.max_lines, self.max_bytes) if found < 0
                       else f"expected {width} fields, found {found}")
             errors[int(i)] = self._row_error(data, scan, int(i), offset, reason)
         if not good.size:

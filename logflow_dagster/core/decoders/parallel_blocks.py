@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .base import DecodedBatch
 from .byte_count import NL, ByteBuffer, count_byte, count_pair
-from .csv_scan import last_record_end
+from .csv_scan import MAX_QUOTED_BYTES, last_record_end
 from .text_blocks import MappedText
 
 BlockFn = Callable[..., tuple[int, list[DecodedBatch]]]
@@ -139,8 +139,11 @@ class MappedSplitter:
             return -1, 0
         quotes, newlines = count_pair(data, self._quote, NL, pos, nl)
         parity = quotes & 1
+        last, last_newlines = nl, newlines
         while parity:  # that newline is inside a quoted field: step back one line
             prev = data.rfind(b"\n", pos, nl)
+            if last - prev > MAX_QUOTED_BYTES:  # a stray quote (see last_record_end)
+                return last + 1, last_newlines + 1
             if prev < 0:
                 return -1, 0
             parity ^= count_byte(data, self._quote, prev, nl) & 1
