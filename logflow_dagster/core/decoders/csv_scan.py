@@ -126,17 +126,13 @@ def _opening_quotes_ok(buf: np.ndarray, quotes: np.ndarray, delim: int) -> bool:
     opening = quotes[0::2]
     if opening.size == 0:
         return True
-    prev = np.where(opening > 0, buf[np.maximum(opening - 1, 0)], NL)
+    prev = buf[np.maximum(opening - 1, 0)]
     ok = (prev == delim) | (prev == NL) | (prev == CR) | (opening == 0)
+    if ok.all():
+        return True
     # a doubled quote inside a quoted field: the "opening" quote follows the closing one
-    ok |= (opening > 0) & (prev == buf[quotes[0]]) & _prev_is_closing(opening, quotes)
-    return bool(ok.all())
-
-
-def _prev_is_closing(opening: np.ndarray, quotes: np.ndarray) -> np.ndarray:
-    idx = np.searchsorted(quotes, opening)  # index of this opening quote among all quotes
-    prev_q = np.where(idx > 0, quotes[np.maximum(idx - 1, 0)], -2)
-    return prev_q == opening - 1
+    odd = np.flatnonzero(~ok)
+    return bool(((quotes[2 * odd - 1] == opening[odd] - 1) & (odd > 0)).all())
 
 
 def _closing_quotes_ok(buf: np.ndarray, quotes: np.ndarray, delim: int) -> bool:
@@ -163,16 +159,23 @@ def _spans_ok(quotes: np.ndarray, newlines: np.ndarray, max_lines: int, max_byte
     return int(inside.max()) <= max_lines
 
 
-def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str,
+def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str, records: int,
                max_lines: int = MAX_QUOTED_LINES, max_bytes: int = MAX_QUOTED_BYTES) -> bool:
     """True when quote parity alone describes the quoting of ``data`` exactly: every quote
     opens at a field start, every closing quote ends its field, no quoted field runs past the
     bounds and none is left open. A fast reader's parse of such data is the exact one.
 
+    Args:
+        data: Whole records.
+        delimiter, quotechar: The dialect.
+        records: The records a reader found in ``data`` (the newlines beyond them lie in
+            quoted fields or blank lines: when they are few, no field can run too far).
+        max_lines, max_bytes: How far one quoted field may run.
+
     Example:
-        >>> quoting_ok(b'a,"b,c"\\n', delimiter=",", quotechar='"')
+        >>> quoting_ok(b'a,"b,c"\n', delimiter=",", quotechar='"', records=1)
         True
-        >>> quoting_ok(b'a,"b"c\\n', delimiter=",", quotechar='"')
+        >>> quoting_ok(b'a,"b"c\n', delimiter=",", quotechar='"', records=1)
         False
     """
     buf = np.frombuffer(data, dtype=np.uint8)
@@ -184,8 +187,11 @@ def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str,
     delim = ord(delimiter)
     if not (_opening_quotes_ok(buf, quotes, delim) and _closing_quotes_ok(buf, quotes, delim)):
         return False
-    if int((quotes[1::2] - quotes[0::2]).max()) < max_lines:  # too short for that many lines
-        return True
+    longest = int((quotes[1::2] - quotes[0::2]).max())
+    if longest > max_bytes:
+        return False
+    if longest < max_lines or count_byte(data, NL) - records <= max_lines:
+        return True  # no quoted field is long enough to hold that many lines
     return _spans_ok(quotes, positions(buf, NL), max_lines, max_bytes)
 
 

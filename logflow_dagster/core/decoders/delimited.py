@@ -261,10 +261,6 @@ class DelimitedDecoder(Decoder):
         """The block parsed straight into the planned types, or ``None`` when it needs the
         careful path. Numbers are read as text and cast here, so that a code (``007``,
         ``+5``) is seen: pyarrow would read it as a number."""
-        if not quoting_ok(data, delimiter=self.dialect.delimiter,
-                          quotechar=self.dialect.quotechar, max_lines=self.max_lines,
-                          max_bytes=self.max_bytes):
-            return None  # pyarrow would merge or rewrite a malformed record
         handler = _InvalidRows()
         plans = self.typer.plans  # one snapshot: other threads may swap plans
         numbers = [n for n, p in plans.items() if p.kind in ("int", "float")]
@@ -281,6 +277,10 @@ class DelimitedDecoder(Decoder):
             return None
         if handler.count or (not final and _cut_inside_quotes(table)):
             return None
+        if not quoting_ok(data, delimiter=self.dialect.delimiter,
+                          quotechar=self.dialect.quotechar, records=table.num_rows,
+                          max_lines=self.max_lines, max_bytes=self.max_bytes):
+            return None  # pyarrow merged or rewrote a malformed record
         for name in numbers:
             i = table.schema.get_field_index(name)
             typed = self.typer.number_text(name, table.column(i))
