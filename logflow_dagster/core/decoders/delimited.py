@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 
 from ..detect.dialect import sniff_dialect
 from ..detect.result import CsvDialect
-from ..errors import RowError
+from ..errors import RowError, UsageError
 from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
 from .byte_count import NL, count_byte
@@ -100,6 +100,11 @@ class DelimitedDecoder(Decoder):
         blocks = utf8_blocks(self.source, self.detection, opts.block_size)
         first = (bytes(mapped.view[mapped.start : mapped.start + (1 << 16)]) if mapped
                  else next(blocks, b""))
+        head = first[: 1 << 16]
+        if b"\r" in head and b"\n" not in head.rstrip(b"\n"):
+            raise UsageError(f"{self.source.name}: records end with a bare CR (old Mac line "
+                             "ends), whose physical lines this reader does not count; convert "
+                             "them first, e.g. tr '\\r' '\\n' < IN > OUT")
         dialect = self.detection.dialect or sniff_dialect(
             first[: 1 << 16].decode("utf-8", "replace"),
             delimiter="\t" if self.detection.format == "tsv" else None,
@@ -179,6 +184,22 @@ class DelimitedDecoder(Decoder):
                             max_bytes=self.max_bytes)
 
     def _read_header(self, data: bytes) -> int:
+        """Sets the column names; returns the bytes the preamble and header took."""
+        lead = self._skip_preamble(data)
+        return lead + self._read_names(data[lead:])
+
+    def _skip_preamble(self, data: bytes) -> int:
+        """Bytes of the preamble lines the dialect found; each is named in the notes."""
+        pos = 0
+        for line in range(1, self.dialect.preamble + 1):
+            nl = data.find(b"\n", pos)
+            end = len(data) if nl < 0 else nl + 1
+            text = data[pos:end].rstrip(b"\r\n").decode("utf-8", "replace")
+            self.detection.notes.append(f"line {line} is a preamble, not a record: {text!r}")
+            pos = end
+        return pos
+
+    def _read_names(self, data: bytes) -> int:
         """Sets the column names; returns the bytes the header took (0 without one)."""
         end = last_record_end(data[:_SAMPLE_BYTES], ord(self.dialect.quotechar),
                               len(data) <= _SAMPLE_BYTES)
