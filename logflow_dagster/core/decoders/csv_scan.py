@@ -121,13 +121,20 @@ def _in_quotes_at(positions: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     return (np.searchsorted(quotes, positions) & 1).astype(bool)
 
 
+def _ends(delim: int, *extra: int) -> np.ndarray:
+    """A lookup table: True for the bytes that end a field (and ``extra`` ones)."""
+    table = np.zeros(256, dtype=bool)
+    table[[delim, NL, CR, *extra]] = True
+    return table
+
+
 def _opening_quotes_ok(buf: np.ndarray, quotes: np.ndarray, delim: int) -> bool:
     """True when every parity-opening quote sits at the start of a field."""
     opening = quotes[0::2]
     if opening.size == 0:
         return True
-    prev = buf[np.maximum(opening - 1, 0)]
-    ok = (prev == delim) | (prev == NL) | (prev == CR) | (opening == 0)
+    ok = _ends(delim)[buf[opening - 1]] if opening[0] > 0 else np.concatenate(
+        ([True], _ends(delim)[buf[opening[1:] - 1]]))
     if ok.all():
         return True
     # a doubled quote inside a quoted field: the "opening" quote follows the closing one
@@ -138,13 +145,12 @@ def _opening_quotes_ok(buf: np.ndarray, quotes: np.ndarray, delim: int) -> bool:
 def _closing_quotes_ok(buf: np.ndarray, quotes: np.ndarray, delim: int) -> bool:
     """True when every parity-closing quote ends its field: a delimiter, a line end, the end
     of the data or a quote (a doubled one) follows it."""
-    closing = quotes[1::2] + 1
-    if closing.size == 0:
+    after = quotes[1::2] + 1
+    if after.size == 0:
         return True
-    after = buf[np.minimum(closing, buf.size - 1)]
-    ok = ((after == delim) | (after == NL) | (after == CR) | (closing >= buf.size)
-          | (after == buf[quotes[0]]))
-    return bool(ok.all())
+    if after[-1] >= buf.size:  # the last byte: nothing follows
+        after = after[:-1]
+    return bool(_ends(delim, int(buf[quotes[0]]))[buf[after]].all())
 
 
 def _spans_ok(quotes: np.ndarray, newlines: np.ndarray, max_lines: int, max_bytes: int) -> bool:
@@ -160,7 +166,8 @@ def _spans_ok(quotes: np.ndarray, newlines: np.ndarray, max_lines: int, max_byte
 
 
 def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str, records: int,
-               max_lines: int = MAX_QUOTED_LINES, max_bytes: int = MAX_QUOTED_BYTES) -> bool:
+               newlines: int = -1, max_lines: int = MAX_QUOTED_LINES,
+               max_bytes: int = MAX_QUOTED_BYTES) -> bool:
     """True when quote parity alone describes the quoting of ``data`` exactly: every quote
     opens at a field start, every closing quote ends its field, no quoted field runs past the
     bounds and none is left open. A fast reader's parse of such data is the exact one.
@@ -170,6 +177,7 @@ def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str, reco
         delimiter, quotechar: The dialect.
         records: The records a reader found in ``data`` (the newlines beyond them lie in
             quoted fields or blank lines: when they are few, no field can run too far).
+        newlines: The newlines of ``data`` when known (-1: counted here).
         max_lines, max_bytes: How far one quoted field may run.
 
     Example:
@@ -190,7 +198,9 @@ def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str, reco
     longest = int((quotes[1::2] - quotes[0::2]).max())
     if longest > max_bytes:
         return False
-    if longest < max_lines or count_byte(data, NL) - records <= max_lines:
+    if newlines < 0 and longest >= max_lines:
+        newlines = count_byte(data, NL)
+    if longest < max_lines or newlines - records <= max_lines:
         return True  # no quoted field is long enough to hold that many lines
     return _spans_ok(quotes, positions(buf, NL), max_lines, max_bytes)
 

@@ -129,7 +129,8 @@ class DelimitedDecoder(Decoder):
             task = splitter.next()
             if task is None:
                 break
-            used, out = self._block(task.data, task.line, task.offset, final=task.final)
+            used, out = self._block(task.data, task.line, task.offset, final=task.final,
+                                    newlines=task.newlines)
             yield from out
             splitter.done(task)
             if used < len(task.data):
@@ -142,16 +143,19 @@ class DelimitedDecoder(Decoder):
     # -- one block -------------------------------------------------------------------------
 
     def _block(
-        self, data: bytes | memoryview, line: int, offset: int, *, final: bool
+        self, data: bytes | memoryview, line: int, offset: int, *, final: bool,
+        newlines: int = -1,
     ) -> tuple[int, list[DecodedBatch]]:
-        """Decodes whole records of ``data``; returns bytes used and the batches. Only the
-        typed parse takes a view of a mapped file; the rest works on a copy."""
+        """Decodes whole records of ``data`` (``newlines`` of them, -1 if not counted);
+        returns bytes used and the batches. Only the typed parse takes a view of a mapped
+        file; the rest works on a copy."""
         skipped = 0
         if self.names is None or not self.typer.plans:
             data = bytes(data)
         if self.names is None:
             skipped = self._read_header(data)
             if skipped:
+                newlines = -1
                 line += count_byte(data, NL, 0, skipped)
                 offset += skipped
                 data = data[skipped:]
@@ -162,7 +166,7 @@ class DelimitedDecoder(Decoder):
         self._blocks_seen += 1
         # After a dirty block the typed attempt is likely wasted; retry it now and then.
         if not self._dirty_recently or self._blocks_seen % 8 == 0:
-            table = self._parse_fast(data, final)
+            table = self._parse_fast(data, final, newlines)
             if table is not None:
                 self._dirty_recently = False
                 return skipped + len(data), [DecodedBatch(b) for b in self._batches(table)]
@@ -278,7 +282,8 @@ class DelimitedDecoder(Decoder):
             return
         self.typer.infer(self._parse_good(data, scan, rows, 0, {})[0])
 
-    def _parse_fast(self, data: bytes | memoryview, final: bool) -> pa.Table | None:
+    def _parse_fast(self, data: bytes | memoryview, final: bool,
+                    newlines: int = -1) -> pa.Table | None:
         """The block parsed straight into the planned types, or ``None`` when it needs the
         careful path. Numbers are read as text and cast here, so that a code (``007``,
         ``+5``) is seen: pyarrow would read it as a number."""
@@ -300,7 +305,8 @@ class DelimitedDecoder(Decoder):
             return None
         if not quoting_ok(data, delimiter=self.dialect.delimiter,
                           quotechar=self.dialect.quotechar, records=table.num_rows,
-                          max_lines=self.max_lines, max_bytes=self.max_bytes):
+                          newlines=newlines, max_lines=self.max_lines,
+                          max_bytes=self.max_bytes):
             return None  # pyarrow merged or rewrote a malformed record
         for name in numbers:
             i = table.schema.get_field_index(name)

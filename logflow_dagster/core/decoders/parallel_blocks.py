@@ -24,12 +24,14 @@ BlockFn = Callable[..., tuple[int, list[DecodedBatch]]]
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One block: bytes of whole records, the physical line and byte offset of its start."""
+    """One block: bytes of whole records, the physical line and byte offset of its start,
+    and its newlines."""
 
     data: bytes | memoryview
     line: int
     offset: int
     final: bool
+    newlines: int = -1
 
 
 class _Splitter:
@@ -88,8 +90,9 @@ class _Splitter:
         return self._task(data, final=final and not self._pending)
 
     def _task(self, data: bytes, *, final: bool) -> Task:
-        task = Task(data, self._line, self._offset, final)
-        self._line += count_byte(data, NL)
+        newlines = count_byte(data, NL)
+        task = Task(data, self._line, self._offset, final, newlines)
+        self._line += newlines
         self._offset += len(data)
         return task
 
@@ -152,7 +155,8 @@ class MappedSplitter:
         return nl + 1, newlines + 1
 
     def _task(self, start: int, end: int, newlines: int, *, final: bool) -> Task:
-        task = Task(self._text.view[start:end], self._line, start - self._text.start, final)
+        task = Task(self._text.view[start:end], self._line, start - self._text.start, final,
+                    newlines)
         self._line += newlines
         self._pos = end
         self._text.reached(end)
@@ -177,7 +181,7 @@ Splitter = _Splitter | MappedSplitter
 
 
 def ordered_blocks(fn: BlockFn, splitter: Splitter, workers: int = 2) -> Iterator[DecodedBatch]:
-    """Runs ``fn(data, line, offset, final=...)`` on blocks in a thread pool, in input order.
+    """Runs ``fn(data, line, offset, final=..., newlines=...)`` on blocks in a thread pool, in input order.
 
     At most ``workers + 1`` blocks are in flight, so memory stays bounded.
     """
@@ -190,7 +194,8 @@ def ordered_blocks(fn: BlockFn, splitter: Splitter, workers: int = 2) -> Iterato
                     if task is None:
                         break
                     inflight.append((task, pool.submit(fn, task.data, task.line, task.offset,
-                                                       final=task.final)))
+                                                       final=task.final,
+                                                       newlines=task.newlines)))
                 if not inflight:
                     return
                 task, future = inflight.popleft()
