@@ -285,11 +285,11 @@ class DelimitedDecoder(Decoder):
     def _parse_fast(self, data: bytes | memoryview, final: bool,
                     newlines: int = -1) -> pa.Table | None:
         """The block parsed straight into the planned types, or ``None`` when it needs the
-        careful path. Numbers are read as text and cast here, so that a code (``007``,
-        ``+5``) is seen: pyarrow would read it as a number."""
+        careful path. Integers are read as text and cast here, so that a code (``007``,
+        ``-0``) is seen: pyarrow would read it as a number."""
         handler = _InvalidRows()
         plans = self.typer.plans  # one snapshot: other threads may swap plans
-        numbers = [n for n, p in plans.items() if p.kind in ("int", "float")]
+        numbers = [n for n, p in plans.items() if p.kind == "int"]
         types = {n: p.type for n, p in plans.items()}
         types.update(dict.fromkeys(numbers, pa.string()))
         try:

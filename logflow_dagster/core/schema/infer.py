@@ -10,8 +10,9 @@ rounded.
 A number written as a code (a leading zero as in ``08123`` or ``-007``, a leading ``+``, ``-0``)
 does not survive a round trip through a number type, so it is text: such a value in the sample
 makes the column ``string``; met later in an ``int`` column, it widens the column to ``string``
-(the integers already typed are canonical, so their text is exactly what the source said); in a
-``float`` column (whose text is not kept anyway: ``1.50`` reads back as ``1.5``) it is a bad value.
+(the integers already typed are canonical, so their text is exactly what the source said). A
+``float`` column keeps numbers, not their spelling (``1.50`` reads back as ``1.5``): a later
+``+1.5`` or ``007.5`` there is read as its number, like ``1.50``.
 """
 
 from __future__ import annotations
@@ -257,8 +258,8 @@ class TextTyper:
         return data.replace_schema_metadata(meta)
 
     def number_text(self, name: str, column: pa.ChunkedArray) -> pa.ChunkedArray | None:
-        """Casts the text of an ``int`` / ``float`` column read by a fast reader, or ``None``
-        when a value needs more (a code, a value that does not cast: the slow path decides)."""
+        """Casts the text of an ``int`` column read by a fast reader, or ``None`` when a value
+        needs more (a code, a value that does not cast: the slow path decides)."""
         plan = self.plans[name]
         if numeric_codes(column).any():
             return None
@@ -273,22 +274,19 @@ class TextTyper:
         columns), widen the column if a wider kind takes them, else report them."""
         if plan.kind in ("string", "native") or column.type == plan.type:
             return column, None
-        codes = numeric_codes(column) if plan.kind in ("int", "float") else None
-        if codes is not None and codes.any() and plan.kind == "int":
+        codes = numeric_codes(column) if plan.kind == "int" else None
+        if codes is not None and codes.any():
             self.int_as_text.add(plan.name)
             self.plans[plan.name] = ColumnPlan(plan.name, "string", pa.string())
             return column, None
         base = self._prepare(plan, column)
-        if codes is None or not codes.any():
-            try:
-                return pc.cast(base, plan.type), None
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                pass
-        bad, cast_rest = self._find_bad(plan, base, codes)
+        try:
+            return pc.cast(base, plan.type), None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        bad, cast_rest = self._find_bad(plan, base)
         fixed = self._normalize(plan, base.take(pa.array(bad)))
         still = failing_rows(fixed, plan.type) if len(fixed) else bad[:0]
-        if codes is not None and codes.any():  # a code that casts is still a bad value
-            still = np.union1d(still, np.flatnonzero(codes[bad])).astype(np.int64)
         recovered = np.ones(len(bad), dtype=bool)
         recovered[still] = False
         leftover = fixed.take(pa.array(still))
@@ -319,8 +317,7 @@ class TextTyper:
         return typed, CastFailure(plan.name, rows.astype(np.int64), texts, expected)
 
     @staticmethod
-    def _find_bad(plan: ColumnPlan, base: pa.Array,
-                  codes: np.ndarray | None = None) -> tuple[np.ndarray, pa.Array | None]:
+    def _find_bad(plan: ColumnPlan, base: pa.Array) -> tuple[np.ndarray, pa.Array | None]:
         """Rows whose value the cast refuses: the kind's pattern finds most in one vectorized
         pass, bisection finds the rest (a 30th of February matches the pattern).
 
@@ -333,8 +330,6 @@ class TextTyper:
             return failing_rows(base, plan.type), None
         miss = pc.and_(pc.is_valid(base),
                        pc.invert(pc.fill_null(pc.match_substring_regex(base, pattern), False)))
-        if codes is not None and codes.any():
-            miss = pc.or_(miss, pa.array(codes))
         by_pattern = np.flatnonzero(miss.to_numpy(zero_copy_only=False))
         rest = pc.if_else(miss, pa.scalar(None, base.type), base) if by_pattern.size else base
         try:

@@ -38,10 +38,10 @@ def test_code_in_a_later_batch_widens_int_column_to_text() -> None:
     assert typer.plans["zip"].kind == "string"
 
 
-def test_code_in_a_later_batch_of_float_column_is_a_bad_value() -> None:
+def test_float_column_keeps_numbers_not_their_spelling() -> None:
+    """Like ``1.50`` read as 1.5, a later ``+2.5`` or ``007.5`` in a float column is a number."""
     typer = TextTyper()
     typer.infer(pa.record_batch({"x": ["1.25", "2.5"]}))
-    typed, failures = typer.apply(pa.record_batch({"x": ["3.5", "007.5", "+2.5"]}))
-    assert typed.column(0).to_pylist() == [3.5]
-    assert failures[0].rows.tolist() == [1, 2]
-    assert failures[0].values == ["007.5", "+2.5"]
+    typed, failures = typer.apply(pa.record_batch({"x": ["3.50", "007.5", "+2.5", "n/a"]}))
+    assert typed.column(0).to_pylist() == [3.5, 7.5, 2.5]
+    assert failures[0].values == ["n/a"]
