@@ -105,23 +105,19 @@ def _after_lines(text: str, n: int) -> str:
 
 
 def _preamble(text: str, delimiter: str, quotechar: str, width: int) -> int:
-    """Lines before the table: the first lines (at most ``_MAX_PREAMBLE``) whose field count
-    is not the table's ``width``, when the line after them starts a run of records of that
-    width and they are titles, ``# comment`` lines or blank (never another table's lines)."""
+    """Lines before the table: the first lines (at most ``_MAX_PREAMBLE``) that are titles,
+    ``# comment`` lines or blank (never another table's lines) and whose field count is not
+    the table's ``width``, when the records after them mostly have that width."""
     if width < 2:
         return 0
-    lines = text.split("\n", _MAX_PREAMBLE + 4)[: _MAX_PREAMBLE + 4]
-    if len(lines) > _MAX_PREAMBLE + 3:
-        lines = lines[:-1]  # the rest of the text
-    widths = [_width(line, delimiter, quotechar) for line in lines]
-    for k in range(min(_MAX_PREAMBLE, len(widths)) + 1):
-        if widths[k:k + 1] != [width]:
-            continue
-        run = [w for w in widths[k : k + 4] if w][:3]
-        if k and run.count(width) >= 2 and all(_loose(line) for line in lines[:k]):
-            return k if all(w != width for w in widths[:k]) else 0
+    lines = text.split("\n", _MAX_PREAMBLE + 1)[:_MAX_PREAMBLE]
+    k = 0
+    while k < len(lines) and _loose(lines[k]) and _width(lines[k], delimiter, quotechar) != width:
+        k += 1
+    if k == 0 or k == len(lines):
         return 0
-    return 0
+    after = [len(r) for r in _records(_after_lines(text, k), delimiter, quotechar, limit=3)]
+    return k if after and after[0] == width and after.count(width) >= min(2, len(after)) else 0
 
 
 def _loose(line: str) -> bool:
