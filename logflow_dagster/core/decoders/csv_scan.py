@@ -181,9 +181,9 @@ def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str, reco
         max_lines, max_bytes: How far one quoted field may run.
 
     Example:
-        >>> quoting_ok(b'a,"b,c"\n', delimiter=",", quotechar='"', records=1)
+        >>> quoting_ok(b'a,"b,c"\\n', delimiter=",", quotechar='"', records=1)
         True
-        >>> quoting_ok(b'a,"b"c\n', delimiter=",", quotechar='"', records=1)
+        >>> quoting_ok(b'a,"b"c\\n', delimiter=",", quotechar='"', records=1)
         False
     """
     buf = np.frombuffer(data, dtype=np.uint8)
@@ -324,3 +324,59 @@ def scan_records(
         rec = np.searchsorted(starts, at, side="right") - 1
         fields[rec] = np.asarray([c for _, c in bad], dtype=np.int64)
     return RecordScan(starts, ends, lines.astype(np.int64), fields.astype(np.int64), consumed)
+
+
+def recover_lines(data: bytes, scan: RecordScan, width: int, *, delimiter: str,
+                  quotechar: str, max_lines: int = MAX_QUOTED_LINES,
+                  max_bytes: int = MAX_QUOTED_BYTES) -> RecordScan:
+    """Splits a record of the wrong field count that spans lines, when its lines after the
+    first are, read on their own, well-quoted records of ``width`` fields: its quoted field
+    was then opened by a stray quote that swallowed them. The first line becomes a malformed
+    record (:data:`UNTERMINATED`), the others are records again. A record whose continuation
+    lines do not read so (a real multi-line value, a quote inside them) stays whole.
+
+    Example:
+        >>> data = b'1,"a,b\\n2,x,y\\n3,",x",d\\n'
+        >>> s = scan_records(data, delimiter=",", quotechar='"', first_line=1)
+        >>> s.fields.tolist()
+        [4]
+        >>> r = recover_lines(data, s, 3, delimiter=",", quotechar='"')
+        >>> r.lines.tolist(), r.fields.tolist()
+        ([1, 2, 3], [-1, 3, 3])
+    """
+    candidates = [i for i in np.flatnonzero((scan.fields >= 0) & (scan.fields != width)
+                                            & ~scan.empty).tolist()
+                  if data.find(b"\n", int(scan.starts[i]), int(scan.ends[i])) >= 0]
+    if not candidates:
+        return scan
+    parts: list[RecordScan] = []
+    done = 0
+    for i in candidates:
+        start, end = int(scan.starts[i]), int(scan.ends[i])
+        nl = data.find(b"\n", start, end)
+        rest = data[nl + 1 : end] + b"\n"
+        sub = scan_records(rest, delimiter=delimiter, quotechar=quotechar,
+                           first_line=int(scan.lines[i]) + 1, max_lines=max_lines,
+                           max_bytes=max_bytes)
+        real = ~sub.empty
+        if not (quoting_ok(rest, delimiter=delimiter, quotechar=quotechar,
+                           records=int(real.sum()), max_lines=max_lines, max_bytes=max_bytes)
+                and (sub.fields[real] == width).all()):
+            continue
+        first_end = nl - 1 if nl > start and data[nl - 1] == CR else nl
+        parts.append(_take(scan, done, i))
+        parts.append(RecordScan(np.array([start]), np.array([first_end]),
+                                scan.lines[i : i + 1], np.array([UNTERMINATED]), 0))
+        keep = sub.starts < len(rest) - 1  # not the newline added above
+        parts.append(RecordScan(sub.starts[keep] + nl + 1, sub.ends[keep] + nl + 1,
+                                sub.lines[keep], sub.fields[keep], 0))
+        done = i + 1
+    if not parts:
+        return scan
+    parts.append(_take(scan, done, len(scan.starts)))
+    return RecordScan(*(np.concatenate([getattr(p, f) for p in parts]).astype(np.int64)
+                        for f in ("starts", "ends", "lines", "fields")), scan.consumed)
+
+
+def _take(scan: RecordScan, a: int, b: int) -> RecordScan:
+    return RecordScan(scan.starts[a:b], scan.ends[a:b], scan.lines[a:b], scan.fields[a:b], 0)

@@ -30,6 +30,7 @@ from .csv_scan import (
     last_record_end,
     malformed_reason,
     quoting_ok,
+    recover_lines,
     scan_records,
 )
 from .parallel_blocks import MappedSplitter, Splitter, _Splitter, ordered_blocks
@@ -340,6 +341,8 @@ class DelimitedDecoder(Decoder):
         errors: dict[int, RowError] = {}
         for number, found in handler.rows:
             i = int(records[number - 1])
+            if data.find(b"\n", int(scan.starts[i]), int(scan.ends[i])) >= 0:
+                return None  # a bad record over several lines: see recover_lines
             errors[i] = self._row_error(data, scan, i, offset,
                                         f"expected {width} fields, found {found}")
         bad = np.asarray([records[n - 1] for n in numbers], dtype=np.int64)
@@ -348,6 +351,9 @@ class DelimitedDecoder(Decoder):
 
     def _decode_dirty(self, data: bytes, scan: RecordScan, offset: int) -> list[DecodedBatch]:
         width = len(self.names or [])
+        scan = recover_lines(data, scan, width, delimiter=self.dialect.delimiter,
+                             quotechar=self.dialect.quotechar, max_lines=self.max_lines,
+                             max_bytes=self.max_bytes)
         keep = ~scan.empty
         bad_shape = keep & (scan.fields != width)
         good = np.flatnonzero(keep & ~bad_shape)

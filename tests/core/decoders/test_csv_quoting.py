@@ -117,3 +117,18 @@ def test_stray_quote_in_a_file_without_other_quotes(tmp_path: Path, read_mode: s
     rows, quarantined, r = _run(tmp_path, HEAD + "".join(lines))
     assert quarantined == [(7, '5,"a5,b5')]
     assert [row["id"] for row in rows] == [i for i in range(n) if i != 5]
+
+
+@pytest.mark.parametrize(("body", "good_ids", "bad"), [
+    # the stray quote's partner opens a field that starts with a separator: the merged
+    # record has the wrong field count, and the lines it swallowed are records again
+    ('1,"a,b\n2,x,y\n3,",x",d\n4,e,f\n', [2, 3, 4], [(2, '1,"a,b')]),
+    # a real multi-line value in a record of the wrong width stays one bad record
+    ('1,"a\nb,c",x,y\n2,e,f\n', [2], [(2, '1,"a\nb,c",x,y')]),
+])
+def test_swallowed_lines_are_records_again(tmp_path: Path, read_mode: str, body: str,
+                                           good_ids: list[int],
+                                           bad: list[tuple[int, str]]) -> None:
+    rows, quarantined, _ = _run(tmp_path, HEAD + body)
+    assert [r["id"] for r in rows] == good_ids
+    assert quarantined == bad
