@@ -181,7 +181,8 @@ Splitter = _Splitter | MappedSplitter
 
 
 def ordered_blocks(fn: BlockFn, splitter: Splitter, workers: int = 2) -> Iterator[DecodedBatch]:
-    """Runs ``fn(data, line, offset, final=..., newlines=...)`` on blocks in a thread pool, in input order.
+    """Runs ``fn(data, line, offset, final=..., newlines=...)`` on blocks in a thread pool, in
+    input order.
 
     At most ``workers + 1`` blocks are in flight, so memory stays bounded.
     """

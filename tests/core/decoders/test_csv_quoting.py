@@ -83,15 +83,15 @@ def test_stray_quote_far_from_any_partner_is_bounded(tmp_path: Path, read_mode: 
     lines = [f"{i},a{i},b{i}\n" for i in range(n)]
     lines[10] = '10,"a10,b10\n'
     lines[2000] = '2000,"x",y\n'  # a partner 1990 lines later
-    rows, quarantined, r = _run(tmp_path, HEAD + "".join(lines))
+    rows, quarantined, _r = _run(tmp_path, HEAD + "".join(lines))
     assert [e for e in quarantined] == [(12, '10,"a10,b10')]
     assert len(rows) == n - 1
     assert rows[1999]["v"] == "x"
 
 
 def test_max_quoted_lines_is_an_option(tmp_path: Path) -> None:
-    from logflow_dagster.core.detect import detect
     from logflow_dagster.core.decoders import get_decoder
+    from logflow_dagster.core.detect import detect
     from logflow_dagster.core.source import Source
 
     src = tmp_path / "long.csv"
@@ -114,7 +114,7 @@ def test_stray_quote_in_a_file_without_other_quotes(tmp_path: Path, read_mode: s
     n = 30_000
     lines = [f"{i},a{i},b{i}\n" for i in range(n)]
     lines[5] = '5,"a5,b5\n'
-    rows, quarantined, r = _run(tmp_path, HEAD + "".join(lines))
+    rows, quarantined, _r = _run(tmp_path, HEAD + "".join(lines))
     assert quarantined == [(7, '5,"a5,b5')]
     assert [row["id"] for row in rows] == [i for i in range(n) if i != 5]
 
