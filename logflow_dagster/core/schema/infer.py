@@ -32,6 +32,7 @@ from .types import parse_type
 _BOOL = r"^(?i:true|false)$"
 _INT = r"^[+-]?\d{1,18}$"
 _FLOAT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^(?i:nan|[+-]?inf(inity)?)$"
+_STARTS = r"^(?i:[-+.\d]|t|f|n|i)"  # how every value of a non-string kind starts
 _CODE = r"^(\+|-?0\d|-0$)"  # see numeric_codes
 _FLOAT_COMMA = r"^[+-]?\d+(,\d+)?([eE][+-]?\d+)?$"
 _YMD = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
@@ -135,6 +136,10 @@ def infer_kind(values: pa.Array, *, threshold: float = 0.99, decimal_comma: bool
     if n == 0:
         return "string"
     need = max(1, int(np.ceil(n * threshold)))
+    # every inferable value starts with a digit, a sign, a point or the first letter of
+    # true/false/nan/inf: one cheap anchored pass settles free-text columns
+    if (pc.sum(pc.match_substring_regex(present, _STARTS)).as_py() or 0) < need:
+        return "string"
     counts = {
         kind: pc.sum(pc.match_substring_regex(present, _pattern(kind, decimal_comma))).as_py() or 0
         for kind in ("bool", "int", "float", "date", "timestamp", "timestamptz")
