@@ -10,7 +10,6 @@ positions of blocks that need it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,7 @@ from .byte_count import NL, count_byte
 
 CR = 0x0D
 #: Default bounds of one quoted field: a quote that would run further is a stray quote.
-MAX_QUOTED_LINES = 100
+MAX_QUOTED_LINES = 1000
 MAX_QUOTED_BYTES = 1 << 20
 
 #: Field counts that mark a malformed record (see :func:`malformed_reason`).
@@ -168,8 +167,7 @@ def _spans_ok(quotes: np.ndarray, newlines: np.ndarray, max_lines: int, max_byte
 
 def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str, records: int,
                newlines: int = -1, max_lines: int = MAX_QUOTED_LINES,
-               max_bytes: int = MAX_QUOTED_BYTES,
-               most_lines: Callable[[int], int] | None = None) -> bool:
+               max_bytes: int = MAX_QUOTED_BYTES) -> bool:
     """True when quote parity alone describes the quoting of ``data`` exactly: every quote
     opens at a field start, every closing quote ends its field, no quoted field runs past the
     bounds and none is left open. A fast reader's parse of such data is the exact one.
@@ -181,8 +179,6 @@ def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str, reco
             quoted fields or blank lines: when they are few, no field can run too far).
         newlines: The newlines of ``data`` when known (-1: counted here).
         max_lines, max_bytes: How far one quoted field may run.
-        most_lines: When the reader's values are at hand: the most line breaks in a value
-            longer than the given bytes (cheaper than finding every newline of ``data``).
 
     Example:
         >>> quoting_ok(b'a,"b,c"\\n', delimiter=",", quotechar='"', records=1)
@@ -206,9 +202,18 @@ def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str, reco
         newlines = count_byte(data, NL)
     if longest < max_lines or newlines - records <= max_lines:
         return True  # no quoted field is long enough to hold that many lines
-    if most_lines is not None:  # quoting is exact: the values are the quoted fields' text
-        return most_lines(max_lines) <= max_lines
-    return _spans_ok(quotes, positions(buf, NL), max_lines, max_bytes)
+    return _lines_ok(buf, quotes, max_lines)
+
+
+def _lines_ok(buf: np.ndarray, quotes: np.ndarray, max_lines: int) -> bool:
+    """True when no parity pair of quotes encloses more than ``max_lines`` newlines (only
+    pairs at least ``max_lines`` bytes apart can)."""
+    opening, closing = quotes[0::2], quotes[1::2]
+    long = (closing - opening) >= max_lines
+    newlines = positions(buf, NL)
+    inside = (np.searchsorted(newlines, closing[long])
+              - np.searchsorted(newlines, opening[long]))
+    return bool(inside.size == 0 or int(inside.max()) <= max_lines)
 
 
 def _walk_quotes(data: bytes, quotes: np.ndarray, newlines: np.ndarray, delim: int, *,

@@ -12,11 +12,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from functools import partial
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..detect.dialect import sniff_dialect
@@ -309,7 +307,7 @@ class DelimitedDecoder(Decoder):
         if not quoting_ok(data, delimiter=self.dialect.delimiter,
                           quotechar=self.dialect.quotechar, records=table.num_rows,
                           newlines=newlines, max_lines=self.max_lines,
-                          max_bytes=self.max_bytes, most_lines=partial(_most_lines, table)):
+                          max_bytes=self.max_bytes):
             return None  # pyarrow merged or rewrote a malformed record
         for name in numbers:
             i = table.schema.get_field_index(name)
@@ -444,18 +442,6 @@ def _cut_inside_quotes(table: pa.Table) -> bool:
         return False  # a typed last column cannot hold a newline: the cut was clean
     value = last[table.num_rows - 1].as_py()
     return isinstance(value, str) and value.endswith("\n")
-
-
-def _most_lines(table: pa.Table, longer_than: int) -> int:
-    """The most line breaks in one text value longer than ``longer_than`` bytes."""
-    most = 0
-    for column in table.columns:
-        if not pa.types.is_string(column.type):
-            continue
-        long = pc.filter(column, pc.greater(pc.binary_length(column), longer_than))
-        if len(long):
-            most = max(most, pc.max(pc.count_substring(long, "\n")).as_py() or 0)
-    return most
 
 
 def _join_records(data: bytes, scan: RecordScan, rows: np.ndarray) -> bytes:
