@@ -275,6 +275,18 @@ class DelimitedDecoder(Decoder):
         end = last_record_end(data[: 4 * _SAMPLE_BYTES], ord(self.dialect.quotechar),
                               len(data) <= 4 * _SAMPLE_BYTES)
         data = data[: end if end > 0 else len(data)]
+        if data:  # a clean sample: pyarrow's text parse is the sample (no structural scan)
+            handler = _InvalidRows()
+            try:
+                text = self._parse_text(data, handler)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                text = None
+            if (text is not None and not handler.count and text.num_rows
+                    and quoting_ok(data, delimiter=self.dialect.delimiter,
+                                   quotechar=self.dialect.quotechar, records=text.num_rows,
+                                   max_lines=self.max_lines, max_bytes=self.max_bytes)):
+                self.typer.infer(text.slice(0, self.options.infer_rows))
+                return
         scan = self._scan(data, 1, True)
         good = np.flatnonzero((scan.fields == len(self.names or [])) & ~scan.empty)
         rows = good[: self.options.infer_rows]
