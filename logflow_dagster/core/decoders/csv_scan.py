@@ -153,16 +153,39 @@ def _closing_quotes_ok(buf: np.ndarray, quotes: np.ndarray, delim: int) -> bool:
     return bool(_ends(delim, int(buf[quotes[0]]))[buf[after]].all())
 
 
+def _pairs_ok(buf: np.ndarray, quotes: np.ndarray, delim: int) -> bool:
+    """:func:`_opening_quotes_ok` and :func:`_closing_quotes_ok` with one gather: the byte
+    before each opening quote and after each closing one."""
+    around = quotes.copy()
+    around[0::2] -= 1
+    around[1::2] += 1
+    np.clip(around, 0, buf.size - 1, out=around)
+    seen = buf[around]
+    ends = _ends(delim, int(buf[quotes[0]]))  # a quote may follow a closing one (doubled)
+    ok = ends[seen]
+    if quotes[0] == 0:
+        ok[0] = True
+    if quotes[-1] == buf.size - 1:
+        ok[-1] = True
+    if ok.all():
+        return True
+    # an opening quote after a quote: fine when that one closes (a doubled quote)
+    return _opening_quotes_ok(buf, quotes, delim) and _closing_quotes_ok(buf, quotes, delim)
+
+
 def _spans_ok(quotes: np.ndarray, newlines: np.ndarray, max_lines: int, max_bytes: int) -> bool:
     """True when no parity pair of quotes spans more than the bounds (doubled quotes split a
-    field into pairs: the bound is checked per pair, which only makes it looser)."""
+    field into pairs: the bound is checked per pair, which only makes it looser). Only pairs
+    at least ``max_lines`` bytes apart can enclose that many newlines."""
     pairs = quotes[: quotes.size & ~1].reshape(-1, 2)
     if pairs.size == 0:
         return True
-    if int((pairs[:, 1] - pairs[:, 0]).max()) > max_bytes:
+    length = pairs[:, 1] - pairs[:, 0]
+    if int(length.max()) > max_bytes:
         return False
-    inside = np.searchsorted(newlines, pairs[:, 1]) - np.searchsorted(newlines, pairs[:, 0])
-    return int(inside.max()) <= max_lines
+    long = pairs[length >= max_lines]
+    inside = np.searchsorted(newlines, long[:, 1]) - np.searchsorted(newlines, long[:, 0])
+    return inside.size == 0 or int(inside.max()) <= max_lines
 
 
 def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str, records: int,
@@ -193,7 +216,7 @@ def quoting_ok(data: bytes | memoryview, *, delimiter: str, quotechar: str, reco
     if quotes.size & 1:
         return False
     delim = ord(delimiter)
-    if not (_opening_quotes_ok(buf, quotes, delim) and _closing_quotes_ok(buf, quotes, delim)):
+    if not _pairs_ok(buf, quotes, delim):
         return False
     longest = int((quotes[1::2] - quotes[0::2]).max())
     if longest > max_bytes:
