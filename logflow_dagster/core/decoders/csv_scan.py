@@ -389,13 +389,10 @@ def recover_lines(data: bytes, scan: RecordScan, width: int, *, delimiter: str,
         start, end = int(scan.starts[i]), int(scan.ends[i])
         nl = data.find(b"\n", start, end)
         rest = data[nl + 1 : end] + b"\n"
-        sub = scan_records(rest, delimiter=delimiter, quotechar=quotechar,
-                           first_line=int(scan.lines[i]) + 1, max_lines=max_lines,
-                           max_bytes=max_bytes)
-        real = ~sub.empty
-        if not (quoting_ok(rest, delimiter=delimiter, quotechar=quotechar,
-                           records=int(real.sum()), max_lines=max_lines, max_bytes=max_bytes)
-                and (sub.fields[real] == width).all()):
+        sub = swallowed_records(rest, width, int(scan.lines[i]) + 1, delimiter=delimiter,
+                                quotechar=quotechar, max_lines=max_lines,
+                                max_bytes=max_bytes)
+        if sub is None:
             continue
         first_end = nl - 1 if nl > start and data[nl - 1] == CR else nl
         parts.append(_take(scan, done, i))
@@ -410,6 +407,22 @@ def recover_lines(data: bytes, scan: RecordScan, width: int, *, delimiter: str,
     parts.append(_take(scan, done, len(scan.starts)))
     return RecordScan(*(np.concatenate([getattr(p, f) for p in parts]).astype(np.int64)
                         for f in ("starts", "ends", "lines", "fields")), scan.consumed)
+
+
+def swallowed_records(rest: bytes, width: int, first_line: int, *, delimiter: str,
+                      quotechar: str, max_lines: int = MAX_QUOTED_LINES,
+                      max_bytes: int = MAX_QUOTED_BYTES) -> RecordScan | None:
+    """The records of ``rest`` (the lines of a record after its first, newline-terminated)
+    when they are all well-quoted records of ``width`` fields, else ``None``: see
+    :func:`recover_lines`."""
+    sub = scan_records(rest, delimiter=delimiter, quotechar=quotechar, first_line=first_line,
+                       max_lines=max_lines, max_bytes=max_bytes)
+    real = ~sub.empty
+    if not (quoting_ok(rest, delimiter=delimiter, quotechar=quotechar,
+                       records=int(real.sum()), max_lines=max_lines, max_bytes=max_bytes)
+            and (sub.fields[real] == width).all()):
+        return None
+    return sub
 
 
 def _take(scan: RecordScan, a: int, b: int) -> RecordScan:

@@ -32,6 +32,7 @@ from .csv_scan import (
     quoting_ok,
     recover_lines,
     scan_records,
+    swallowed_records,
 )
 from .parallel_blocks import MappedSplitter, Splitter, _Splitter, ordered_blocks
 from .text_blocks import MappedText, utf8_blocks
@@ -353,8 +354,12 @@ class DelimitedDecoder(Decoder):
         errors: dict[int, RowError] = {}
         for number, found in handler.rows:
             i = int(records[number - 1])
-            if data.find(b"\n", int(scan.starts[i]), int(scan.ends[i])) >= 0:
-                return None  # a bad record over several lines: see recover_lines
+            nl = data.find(b"\n", int(scan.starts[i]), int(scan.ends[i]))
+            if nl >= 0 and swallowed_records(
+                    data[nl + 1 : int(scan.ends[i])] + b"\n", width, 0,
+                    delimiter=self.dialect.delimiter, quotechar=self.dialect.quotechar,
+                    max_lines=self.max_lines, max_bytes=self.max_bytes) is not None:
+                return None  # a stray quote swallowed good records: see recover_lines
             errors[i] = self._row_error(data, scan, i, offset,
                                         f"expected {width} fields, found {found}")
         bad = np.asarray([records[n - 1] for n in numbers], dtype=np.int64)
