@@ -23,13 +23,10 @@ from ..errors import RowError, UsageError
 from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
 from .byte_count import NL, count_byte
+from .csv_quoting import MAX_QUOTED_BYTES, MAX_QUOTED_LINES, malformed_reason, quoting_ok
 from .csv_scan import (
-    MAX_QUOTED_BYTES,
-    MAX_QUOTED_LINES,
     RecordScan,
     last_record_end,
-    malformed_reason,
-    quoting_ok,
     recover_lines,
     scan_records,
     swallowed_records,

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from .base import DecodedBatch
 from .byte_count import NL, ByteBuffer, count_byte, count_pair
-from .csv_scan import MAX_QUOTED_BYTES, last_record_end
+from .csv_quoting import MAX_QUOTED_BYTES
+from .csv_scan import last_record_end
 from .text_blocks import MappedText
 
 BlockFn = Callable[..., tuple[int, list[DecodedBatch]]]
