@@ -23,6 +23,13 @@ from ..errors import RowError, UsageError
 from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
 from .byte_count import NL, count_byte
+from .csv_parts import (
+    InvalidRows,
+    cut_inside_quotes,
+    empty_batch,
+    join_records,
+    sanitize_names,
+)
 from .csv_quoting import MAX_QUOTED_BYTES, MAX_QUOTED_LINES, malformed_reason, quoting_ok
 from .csv_scan import (
     RecordScan,
@@ -42,40 +49,6 @@ _RAW_LIMIT = 64 << 10  # longest raw text kept for one rejected record
 #: 79 ms (per-chunk overhead grows below that).
 _CHUNK = 1 << 20
 _SAMPLE_BYTES = 1 << 20  # header search window; 4x this is sampled for type inference
-
-
-class _InvalidRows:
-    """Collects the rows pyarrow's parser rejects for their field count: with one parsing
-    thread, ``row.number`` is the 1-based number of the record among non-blank records."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.rows: list[tuple[int | None, int]] = []  # (number, fields found)
-
-    def __call__(self, row: pacsv.InvalidRow) -> str:
-        self.count += 1
-        self.rows.append((row.number, row.actual_columns))
-        return "skip"
-
-
-def sanitize_names(names: list[str]) -> list[str]:
-    """Makes header names usable: blanks get ``column_N``, repeats get ``_2``, ``_3``.
-
-    Example:
-        >>> sanitize_names(["id", "", "id", " name "])
-        ['id', 'column_2', 'id_2', 'name']
-    """
-    out: list[str] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(names, start=1):
-        name = raw.strip() or f"column_{i}"
-        base, n = name, 1
-        while name in seen:
-            n += 1
-            name = f"{base}_{n}"
-        seen.add(name)
-        out.append(name)
-    return out
 
 
 class DelimitedDecoder(Decoder):
@@ -239,7 +212,7 @@ class DelimitedDecoder(Decoder):
         # stay in the CPU's caches (see _CHUNK).
         return pacsv.ReadOptions(column_names=self.names, use_threads=False, block_size=_CHUNK)
 
-    def _parse_options(self, handler: _InvalidRows | None = None) -> pacsv.ParseOptions:
+    def _parse_options(self, handler: InvalidRows | None = None) -> pacsv.ParseOptions:
         return pacsv.ParseOptions(
             delimiter=self.dialect.delimiter,
             quote_char=self.dialect.quotechar,
@@ -260,7 +233,7 @@ class DelimitedDecoder(Decoder):
             decimal_point=self.dialect.decimal,
         )
 
-    def _parse_text(self, data: bytes, handler: _InvalidRows | None = None) -> pa.Table:
+    def _parse_text(self, data: bytes, handler: InvalidRows | None = None) -> pa.Table:
         assert self.names is not None
         types = dict.fromkeys(self.names, pa.string())
         # chunks of _CHUNK bytes, joined by the caller: parsing a 16 MiB block as one chunk
@@ -274,7 +247,7 @@ class DelimitedDecoder(Decoder):
                               len(data) <= 4 * _SAMPLE_BYTES)
         data = data[: end if end > 0 else len(data)]
         if data:  # a clean sample: pyarrow's text parse is the sample (no structural scan)
-            handler = _InvalidRows()
+            handler = InvalidRows()
             try:
                 text = self._parse_text(data, handler)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -298,7 +271,7 @@ class DelimitedDecoder(Decoder):
         """The block parsed straight into the planned types, or ``None`` when it needs the
         careful path. Integers are read as text and cast here, so that a code (``007``,
         ``-0``) is seen: pyarrow would read it as a number."""
-        handler = _InvalidRows()
+        handler = InvalidRows()
         plans = self.typer.plans  # one snapshot: other threads may swap plans
         numbers = [n for n, p in plans.items() if p.kind == "int"]
         types = {n: p.type for n, p in plans.items()}
@@ -312,7 +285,7 @@ class DelimitedDecoder(Decoder):
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        if handler.count or (not final and _cut_inside_quotes(table)):
+        if handler.count or (not final and cut_inside_quotes(table)):
             return None
         if not quoting_ok(data, delimiter=self.dialect.delimiter,
                           quotechar=self.dialect.quotechar, records=table.num_rows,
@@ -337,7 +310,7 @@ class DelimitedDecoder(Decoder):
     ) -> list[DecodedBatch] | None:
         """One text parse of the block: pyarrow names the records with a wrong field count, the
         scan gives every record's line, offset and text. ``None`` when the two disagree."""
-        handler = _InvalidRows()
+        handler = InvalidRows()
         try:
             text = self._parse_text(data[: scan.consumed], handler)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -388,7 +361,7 @@ class DelimitedDecoder(Decoder):
         batches: list[DecodedBatch] = []
         if text is not None and good.size:
             typed, failures = self.typer.apply(text.combine_chunks().to_batches()[0]
-                                               if text.num_rows else _empty_batch(text))
+                                               if text.num_rows else empty_batch(text))
             for failure in failures:
                 for row, value in zip(failure.rows.tolist(), failure.values, strict=True):
                     rec = int(good[row])
@@ -409,7 +382,7 @@ class DelimitedDecoder(Decoder):
         """Parses the structurally good records as text with pyarrow; where pyarrow and the
         scanner disagree (a bare CR inside a record), record by record with Python's csv."""
         try:
-            text = self._parse_text(_join_records(data, scan, good))
+            text = self._parse_text(join_records(data, scan, good))
             if text.num_rows == good.size:
                 return text, good
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -443,35 +416,6 @@ class DelimitedDecoder(Decoder):
         raw = data[start : min(end, start + _RAW_LIMIT)].decode("utf-8", "replace")
         return RowError(reason, line=int(scan.lines[i]), raw=raw, byte_offset=offset + start,
                         column=column, value=value)
-
-
-def _cut_inside_quotes(table: pa.Table) -> bool:
-    """True when the block was cut inside a quoted field (a quote in an unquoted field fooled
-    the parity count): pyarrow then closes the field at the end of the data, so the last
-    row's last value ends with the newline where the block was cut."""
-    if table.num_rows == 0:
-        return False
-    last = table.column(table.num_columns - 1)
-    if not pa.types.is_string(last.type) and not pa.types.is_large_string(last.type):
-        return False  # a typed last column cannot hold a newline: the cut was clean
-    value = last[table.num_rows - 1].as_py()
-    return isinstance(value, str) and value.endswith("\n")
-
-
-def _join_records(data: bytes, scan: RecordScan, rows: np.ndarray) -> bytes:
-    """The bytes of the selected records, newline-terminated, copying runs not records."""
-    if rows.size == 0:
-        return b""
-    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-    parts: list[bytes] = []
-    for run in np.split(rows, breaks):
-        parts.append(data[scan.starts[run[0]] : scan.ends[run[-1]]])
-        parts.append(b"\n")
-    return b"".join(parts)
-
-
-def _empty_batch(table: pa.Table) -> pa.RecordBatch:
-    return pa.RecordBatch.from_pylist([], schema=table.schema)
 
 
 __all__ = ["CsvDialect", "DelimitedDecoder", "sanitize_names"]
