@@ -322,7 +322,8 @@ class DelimitedDecoder(Decoder):
             return None
         width = len(self.names or [])
         errors: dict[int, RowError] = {}
-        for number, found in handler.rows:
+        table: list[int] = []
+        for number, found in sorted(handler.rows):
             i = int(records[number - 1])
             nl = data.find(b"\n", int(scan.starts[i]), int(scan.ends[i]))
             if nl >= 0 and swallowed_records(
@@ -331,7 +332,7 @@ class DelimitedDecoder(Decoder):
                     max_lines=self.max_lines, max_bytes=self.max_bytes) is not None:
                 return None  # a stray quote swallowed good records: see recover_lines
             errors[i] = self._row_error(data, scan, i, offset,
-                                        f"expected {width} fields, found {found}")
+                                        self._shape(scan, i, found, table))
         bad = np.asarray([records[n - 1] for n in numbers], dtype=np.int64)
         good = np.setdiff1d(records, bad, assume_unique=True)
         return self._typed(data, scan, good, text, offset, errors)
@@ -345,15 +346,27 @@ class DelimitedDecoder(Decoder):
         bad_shape = keep & (scan.fields != width)
         good = np.flatnonzero(keep & ~bad_shape)
         errors: dict[int, RowError] = {}
+        table: list[int] = []
         for i in np.flatnonzero(bad_shape):
             found = int(scan.fields[i])
             reason = (malformed_reason(found, self.max_lines, self.max_bytes) if found < 0
-                      else f"expected {width} fields, found {found}")
+                      else self._shape(scan, int(i), found, table))
             errors[int(i)] = self._row_error(data, scan, int(i), offset, reason)
         if not good.size:
             return self._typed(data, scan, good, None, offset, errors)
         text, good = self._parse_good(data, scan, good, offset, errors)
         return self._typed(data, scan, good, text, offset, errors)
+
+    def _shape(self, scan: RecordScan, i: int, found: int, table: list[int]) -> str:
+        """Why record ``i`` with ``found`` fields is bad. The first such record after a blank
+        line may start another table: the reasons of the block's bad records from there on
+        name its line (kept in ``table``, one list per block)."""
+        reason = f"expected {len(self.names or [])} fields, found {found}"
+        if not table and i > 0 and scan.empty[i - 1]:
+            table.append(int(scan.lines[i]))
+        if table:
+            reason += f" (another table from line {table[0]}?)"
+        return reason
 
     def _typed(self, data: bytes, scan: RecordScan, good: np.ndarray, text: pa.Table | None,
                offset: int, errors: dict[int, RowError]) -> list[DecodedBatch]:

@@ -67,4 +67,6 @@ def test_second_table_is_not_read_silently(tmp_path: Path) -> None:
     r = convert(src, out, error_policy="quarantine")
     assert r.rows_written == 2
     q = [json.loads(x) for x in Path(r.quarantine).read_text().splitlines()]
-    assert [e["line"] for e in q] == [5, 6]
+    assert [(e["line"], e["reason"]) for e in q] == [
+        (5, "expected 2 fields, found 1 (another table from line 5?)"),
+        (6, "expected 2 fields, found 1 (another table from line 5?)")]
