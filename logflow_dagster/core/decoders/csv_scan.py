@@ -4,8 +4,8 @@ Quotes are special only at the start of a field (as in pyarrow's and Python's CS
 are doubled inside a quoted field. For well-formed text the quote *parity* before a byte tells
 whether it lies inside a quoted field, which numpy computes for a whole block at once. A quote
 that opens in the middle of an unquoted field breaks parity; :func:`scan_records` detects that
-case and walks the quotes of that block one by one (the only loop, and only over quote
-positions of blocks that need it).
+case (and other wrong quoting, see :mod:`.csv_quoting`) and walks the quotes of that block one
+by one (the only loop, and only over quote positions of blocks that need it).
 """
 
 from __future__ import annotations
@@ -15,8 +15,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from .byte_count import NL, count_byte
-
-CR = 0x0D
+from .csv_quoting import (
+    CR,
+    MAX_QUOTED_BYTES,
+    MAX_QUOTED_LINES,
+    UNTERMINATED,
+    closing_quotes_ok,
+    opening_quotes_ok,
+    positions,
+    quoting_ok,
+    spans_ok,
+    walk_quotes,
+)
 
 
 @dataclass(frozen=True)
@@ -39,15 +49,24 @@ class RecordScan:
     consumed: int
 
     @property
+    def malformed(self) -> bool:
+        """True when a record is malformed (a negative field count, see
+        :func:`malformed_reason`)."""
+        return bool(self.fields.size) and int(self.fields.min()) < 0
+
+    @property
     def empty(self) -> np.ndarray:
         """Records with no bytes (blank lines), which are not data."""
         return self.ends <= self.starts
 
 
-def last_record_end(data: bytes, quote: int, final: bool, parity: int = 0) -> int:
+def last_record_end(data: bytes, quote: int, final: bool, parity: int = 0,
+                    max_bytes: int = MAX_QUOTED_BYTES) -> int:
     """Index just past the last newline outside quotes, by quote parity (-1 if none).
 
     ``parity`` is that of the quotes before ``data`` (1 when it starts inside a quoted field).
+    A quoted field longer than ``max_bytes`` is a stray quote (:func:`scan_records` rejects
+    its line): past that, the last newline is taken as it is.
 
     Example:
         >>> last_record_end(b'a,"x\\ny"\\nb,c\\npartial', ord('"'), False)
@@ -59,8 +78,11 @@ def last_record_end(data: bytes, quote: int, final: bool, parity: int = 0) -> in
     if pos < 0:
         return -1
     parity = (parity + count_byte(data, quote, 0, pos)) & 1
+    last = pos
     while parity:
         prev = data.rfind(b"\n", 0, pos)
+        if last - prev > max_bytes:
+            return last + 1
         if prev < 0:
             return -1
         parity ^= count_byte(data, quote, prev, pos) & 1
@@ -68,50 +90,11 @@ def last_record_end(data: bytes, quote: int, final: bool, parity: int = 0) -> in
     return pos + 1
 
 
+
+
 def _in_quotes_at(positions: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     """True where a position lies inside a quoted field, by parity of preceding quotes."""
     return (np.searchsorted(quotes, positions) & 1).astype(bool)
-
-
-def _opening_quotes_ok(buf: np.ndarray, quotes: np.ndarray, delim: int) -> bool:
-    """True when every parity-opening quote sits at the start of a field."""
-    opening = quotes[0::2]
-    if opening.size == 0:
-        return True
-    prev = np.where(opening > 0, buf[np.maximum(opening - 1, 0)], NL)
-    ok = (prev == delim) | (prev == NL) | (prev == CR) | (opening == 0)
-    # a doubled quote inside a quoted field: the "opening" quote follows the closing one
-    ok |= (opening > 0) & (prev == buf[quotes[0]]) & _prev_is_closing(opening, quotes)
-    return bool(ok.all())
-
-
-def _prev_is_closing(opening: np.ndarray, quotes: np.ndarray) -> np.ndarray:
-    idx = np.searchsorted(quotes, opening)  # index of this opening quote among all quotes
-    prev_q = np.where(idx > 0, quotes[np.maximum(idx - 1, 0)], -2)
-    return prev_q == opening - 1
-
-
-def _quoted_mask_exact(data: bytes, quote: int, delim: int) -> np.ndarray:
-    """Quote positions that are real (at a field start or inside a quoted field)."""
-    buf = data
-    real: list[int] = []
-    inside = False
-    pos = data.find(bytes((quote,)))
-    while pos >= 0:
-        if inside:
-            if pos + 1 < len(buf) and buf[pos + 1] == quote:  # doubled: stays inside
-                real.extend((pos, pos + 1))
-                pos = data.find(bytes((quote,)), pos + 2)
-                continue
-            real.append(pos)
-            inside = False
-        else:
-            before = buf[pos - 1] if pos > 0 else NL
-            if before in (delim, NL, CR):
-                real.append(pos)
-                inside = True
-        pos = data.find(bytes((quote,)), pos + 1)
-    return np.asarray(real, dtype=np.int64)
 
 
 def scan_records(
@@ -122,18 +105,25 @@ def scan_records(
     first_line: int,
     final: bool = True,
     count_fields: bool = True,
+    max_lines: int = MAX_QUOTED_LINES,
+    max_bytes: int = MAX_QUOTED_BYTES,
 ) -> RecordScan:
     """Splits a block of whole records and counts their fields, all vectorized.
+
+    Quote parity describes well-formed text; where it does not (a quote inside an unquoted
+    field, text after a closing quote, a quoted field left open or running past the bounds)
+    the quotes of the block are walked one by one (:func:`_walk_quotes`), and a malformed
+    record gets a negative field count (:func:`malformed_reason`) and ends with its first line.
 
     Args:
         data: UTF-8 bytes starting at a record start.
         delimiter: One-character field separator.
         quotechar: One-character quote.
         first_line: Physical line number of ``data[0]``.
-        final: True at EOF: a record left open by an unterminated quote then ends at the
-            end of its first line (so that the rest of the input is still read).
-        count_fields: False skips counting fields (``fields`` is then all zeros), the costly
-            part, for callers that learn field counts elsewhere.
+        final: True at EOF: a quoted field left open there is malformed.
+        count_fields: False skips counting fields (``fields`` is then zero for every
+            well-formed record), the costly part, for callers that learn them elsewhere.
+        max_lines, max_bytes: How far one quoted field may run.
 
     Example:
         >>> s = scan_records(b'a,b\\n"x\\ny",z\\n\\nq\\n', delimiter=",", quotechar='"',
@@ -143,17 +133,19 @@ def scan_records(
     """
     delim, quote = ord(delimiter), ord(quotechar)
     buf = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(buf == quote)
-    if quotes.size and not _opening_quotes_ok(buf, quotes, delim):
-        quotes = _quoted_mask_exact(data, quote, delim)
-    newlines = np.flatnonzero(buf == NL)
+    quotes = positions(buf, quote)
+    newlines = positions(buf, NL)
+    bad: list[tuple[int, int]] = []
+    if quotes.size and not (
+            (not final or quotes.size % 2 == 0)
+            and opening_quotes_ok(buf, quotes, delim) and closing_quotes_ok(buf, quotes, delim)
+            and spans_ok(quotes, newlines, max_lines, max_bytes)):
+        quotes, bad = walk_quotes(data, quotes, newlines, delim, final=final,
+                                   max_lines=max_lines, max_bytes=max_bytes)
     boundaries = newlines[~_in_quotes_at(newlines, quotes)] if quotes.size else newlines
     consumed = int(boundaries[-1]) + 1 if boundaries.size else 0
-    if final and quotes.size & 1:
-        return _split_unterminated(data, boundaries, newlines, delimiter, quotechar, first_line)
-    if consumed < len(data) and (final or quotes.size == 0):
-        # trailing record without a final newline (or, at EOF, an unterminated quote)
-        boundaries = np.append(boundaries, len(data))
+    if consumed < len(data) and (final or quotes.size % 2 == 0):
+        boundaries = np.append(boundaries, len(data))  # a last record without a newline
         consumed = len(data)
     starts = np.concatenate(([0], boundaries[:-1] + 1)) if boundaries.size else np.zeros(0, int)
     ends = boundaries.copy()
@@ -161,43 +153,84 @@ def scan_records(
     has_cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == CR)
     ends = ends - has_cr
     lines = np.searchsorted(newlines, starts) + first_line
-    if not count_fields:
-        return RecordScan(starts, ends, lines.astype(np.int64), np.zeros(len(starts), np.int64),
-                          consumed)
-    delims = np.flatnonzero(buf == delim)
-    if quotes.size and delims.size:
-        delims = delims[~_in_quotes_at(delims, quotes)]
-    per_record = np.searchsorted(delims, ends) - np.searchsorted(delims, starts)
-    return RecordScan(starts, ends, lines.astype(np.int64), per_record + 1, consumed)
+    if count_fields:
+        delims = positions(buf, delim)
+        if quotes.size and delims.size:
+            delims = delims[~_in_quotes_at(delims, quotes)]
+        fields = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
+    else:
+        fields = np.zeros(len(starts), np.int64)
+    if bad:
+        at = np.asarray([p for p, _ in bad], dtype=np.int64)
+        rec = np.searchsorted(starts, at, side="right") - 1
+        fields[rec] = np.asarray([c for _, c in bad], dtype=np.int64)
+    return RecordScan(starts, ends, lines.astype(np.int64), fields.astype(np.int64), consumed)
 
 
-def _split_unterminated(
-    data: bytes,
-    boundaries: np.ndarray,
-    newlines: np.ndarray,
-    delimiter: str,
-    quotechar: str,
-    first_line: int,
-) -> RecordScan:
-    """At EOF with a quote left open: that record ends with its first line, the rest is
-    scanned again from the next line (so one bad quote costs one record, not the file)."""
-    start = int(boundaries[-1]) + 1 if boundaries.size else 0
-    head = scan_records(data[:start], delimiter=delimiter, quotechar=quotechar,
-                        first_line=first_line, final=True)
-    first_nl = data.find(b"\n", start)
-    if first_nl < 0:
-        first_nl = len(data)
-    line = first_line + int(np.searchsorted(newlines, start))
-    bad_end = first_nl - 1 if first_nl > start and data[first_nl - 1] == CR else first_nl
-    one = RecordScan(np.array([start]), np.array([bad_end]), np.array([line]),
-                     np.array([-1]), first_nl + 1)  # -1 fields: never matches the width
-    rest_at = min(first_nl + 1, len(data))
-    tail = scan_records(data[rest_at:], delimiter=delimiter, quotechar=quotechar,
-                        first_line=line + 1, final=True)
-    return RecordScan(
-        np.concatenate((head.starts, one.starts, tail.starts + rest_at)),
-        np.concatenate((head.ends, one.ends, tail.ends + rest_at)),
-        np.concatenate((head.lines, one.lines, tail.lines)),
-        np.concatenate((head.fields, one.fields, tail.fields)),
-        len(data),
-    )
+def recover_lines(data: bytes, scan: RecordScan, width: int, *, delimiter: str,
+                  quotechar: str, max_lines: int = MAX_QUOTED_LINES,
+                  max_bytes: int = MAX_QUOTED_BYTES) -> RecordScan:
+    """Splits a record of the wrong field count that spans lines, when its lines after the
+    first are, read on their own, well-quoted records of ``width`` fields: its quoted field
+    was then opened by a stray quote that swallowed them. The first line becomes a malformed
+    record (:data:`UNTERMINATED`), the others are records again. A record whose continuation
+    lines do not read so (a real multi-line value, a quote inside them) stays whole.
+
+    Example:
+        >>> data = b'1,"a,b\\n2,x,y\\n3,",x",d\\n'
+        >>> s = scan_records(data, delimiter=",", quotechar='"', first_line=1)
+        >>> s.fields.tolist()
+        [4]
+        >>> r = recover_lines(data, s, 3, delimiter=",", quotechar='"')
+        >>> r.lines.tolist(), r.fields.tolist()
+        ([1, 2, 3], [-1, 3, 3])
+    """
+    candidates = [i for i in np.flatnonzero((scan.fields >= 0) & (scan.fields != width)
+                                            & ~scan.empty).tolist()
+                  if data.find(b"\n", int(scan.starts[i]), int(scan.ends[i])) >= 0]
+    if not candidates:
+        return scan
+    parts: list[RecordScan] = []
+    done = 0
+    for i in candidates:
+        start, end = int(scan.starts[i]), int(scan.ends[i])
+        nl = data.find(b"\n", start, end)
+        rest = data[nl + 1 : end] + b"\n"
+        sub = swallowed_records(rest, width, int(scan.lines[i]) + 1, delimiter=delimiter,
+                                quotechar=quotechar, max_lines=max_lines,
+                                max_bytes=max_bytes)
+        if sub is None:
+            continue
+        first_end = nl - 1 if nl > start and data[nl - 1] == CR else nl
+        parts.append(_take(scan, done, i))
+        parts.append(RecordScan(np.array([start]), np.array([first_end]),
+                                scan.lines[i : i + 1], np.array([UNTERMINATED]), 0))
+        keep = sub.starts < len(rest) - 1  # not the newline added above
+        parts.append(RecordScan(sub.starts[keep] + nl + 1, sub.ends[keep] + nl + 1,
+                                sub.lines[keep], sub.fields[keep], 0))
+        done = i + 1
+    if not parts:
+        return scan
+    parts.append(_take(scan, done, len(scan.starts)))
+    return RecordScan(*(np.concatenate([getattr(p, f) for p in parts]).astype(np.int64)
+                        for f in ("starts", "ends", "lines", "fields")), scan.consumed)
+
+
+def swallowed_records(rest: bytes, width: int, first_line: int, *, delimiter: str,
+                      quotechar: str, max_lines: int = MAX_QUOTED_LINES,
+                      max_bytes: int = MAX_QUOTED_BYTES) -> RecordScan | None:
+    """The records of ``rest`` (the lines of a record after its first, newline-terminated)
+    when they are all well-quoted records of ``width`` fields, else ``None``: see
+    :func:`recover_lines`."""
+    sub = scan_records(rest, delimiter=delimiter, quotechar=quotechar, first_line=first_line,
+                       max_lines=max_lines, max_bytes=max_bytes)
+    real = ~sub.empty
+    if not (quoting_ok(rest, delimiter=delimiter, quotechar=quotechar,
+                       records=int(real.sum()), max_lines=max_lines, max_bytes=max_bytes)
+            and (sub.fields[real] == width).all()):
+        return None
+    return sub
+
+
+def _take(scan: RecordScan, a: int, b: int) -> RecordScan:
+    return RecordScan(scan.starts[a:b], scan.ends[a:b], scan.lines[a:b], scan.fields[a:b], 0)

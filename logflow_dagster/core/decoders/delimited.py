@@ -19,11 +19,25 @@ import pyarrow.csv as pacsv
 
 from ..detect.dialect import sniff_dialect
 from ..detect.result import CsvDialect
-from ..errors import RowError
+from ..errors import RowError, UsageError
 from ..schema import TextTyper
 from .base import DecodedBatch, Decoder
 from .byte_count import NL, count_byte
-from .csv_scan import RecordScan, last_record_end, scan_records
+from .csv_parts import (
+    InvalidRows,
+    cut_inside_quotes,
+    empty_batch,
+    join_records,
+    sanitize_names,
+)
+from .csv_quoting import MAX_QUOTED_BYTES, MAX_QUOTED_LINES, malformed_reason, quoting_ok
+from .csv_scan import (
+    RecordScan,
+    last_record_end,
+    recover_lines,
+    scan_records,
+    swallowed_records,
+)
 from .parallel_blocks import MappedSplitter, Splitter, _Splitter, ordered_blocks
 from .text_blocks import MappedText, utf8_blocks
 
@@ -35,40 +49,6 @@ _RAW_LIMIT = 64 << 10  # longest raw text kept for one rejected record
 #: 79 ms (per-chunk overhead grows below that).
 _CHUNK = 1 << 20
 _SAMPLE_BYTES = 1 << 20  # header search window; 4x this is sampled for type inference
-
-
-class _InvalidRows:
-    """Collects the rows pyarrow's parser rejects for their field count: with one parsing
-    thread, ``row.number`` is the 1-based number of the record among non-blank records."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.rows: list[tuple[int | None, int]] = []  # (number, fields found)
-
-    def __call__(self, row: pacsv.InvalidRow) -> str:
-        self.count += 1
-        self.rows.append((row.number, row.actual_columns))
-        return "skip"
-
-
-def sanitize_names(names: list[str]) -> list[str]:
-    """Makes header names usable: blanks get ``column_N``, repeats get ``_2``, ``_3``.
-
-    Example:
-        >>> sanitize_names(["id", "", "id", " name "])
-        ['id', 'column_2', 'id_2', 'name']
-    """
-    out: list[str] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(names, start=1):
-        name = raw.strip() or f"column_{i}"
-        base, n = name, 1
-        while name in seen:
-            n += 1
-            name = f"{base}_{n}"
-        seen.add(name)
-        out.append(name)
-    return out
 
 
 class DelimitedDecoder(Decoder):
@@ -92,11 +72,18 @@ class DelimitedDecoder(Decoder):
         blocks = utf8_blocks(self.source, self.detection, opts.block_size)
         first = (bytes(mapped.view[mapped.start : mapped.start + (1 << 16)]) if mapped
                  else next(blocks, b""))
+        head = first[: 1 << 16]
+        if b"\r" in head and b"\n" not in head.rstrip(b"\n"):
+            raise UsageError(f"{self.source.name}: records end with a bare CR (old Mac line "
+                             "ends), whose physical lines this reader does not count; convert "
+                             "them first, e.g. tr '\\r' '\\n' < IN > OUT")
         dialect = self.detection.dialect or sniff_dialect(
             first[: 1 << 16].decode("utf-8", "replace"),
             delimiter="\t" if self.detection.format == "tsv" else None,
         )[0]
         self.dialect = dialect
+        self.max_lines = int(opts.extra.get("max_quoted_lines", MAX_QUOTED_LINES))
+        self.max_bytes = int(opts.extra.get("max_quoted_bytes", MAX_QUOTED_BYTES))
         self.info.update(delimiter=dialect.delimiter, quotechar=dialect.quotechar,
                          header=dialect.header, decimal=dialect.decimal)
         self.typer = TextTyper(opts.schema, threshold=opts.type_threshold,
@@ -114,7 +101,8 @@ class DelimitedDecoder(Decoder):
             task = splitter.next()
             if task is None:
                 break
-            used, out = self._block(task.data, task.line, task.offset, final=task.final)
+            used, out = self._block(task.data, task.line, task.offset, final=task.final,
+                                    newlines=task.newlines)
             yield from out
             splitter.done(task)
             if used < len(task.data):
@@ -127,16 +115,19 @@ class DelimitedDecoder(Decoder):
     # -- one block -------------------------------------------------------------------------
 
     def _block(
-        self, data: bytes | memoryview, line: int, offset: int, *, final: bool
+        self, data: bytes | memoryview, line: int, offset: int, *, final: bool,
+        newlines: int = -1,
     ) -> tuple[int, list[DecodedBatch]]:
-        """Decodes whole records of ``data``; returns bytes used and the batches. Only the
-        typed parse takes a view of a mapped file; the rest works on a copy."""
+        """Decodes whole records of ``data`` (``newlines`` of them, -1 if not counted);
+        returns bytes used and the batches. Only the typed parse takes a view of a mapped
+        file; the rest works on a copy."""
         skipped = 0
         if self.names is None or not self.typer.plans:
             data = bytes(data)
         if self.names is None:
             skipped = self._read_header(data)
             if skipped:
+                newlines = -1
                 line += count_byte(data, NL, 0, skipped)
                 offset += skipped
                 data = data[skipped:]
@@ -147,29 +138,49 @@ class DelimitedDecoder(Decoder):
         self._blocks_seen += 1
         # After a dirty block the typed attempt is likely wasted; retry it now and then.
         if not self._dirty_recently or self._blocks_seen % 8 == 0:
-            table = self._parse_fast(data, final)
+            table = self._parse_fast(data, final, newlines)
             if table is not None:
                 self._dirty_recently = False
                 return skipped + len(data), [DecodedBatch(b) for b in self._batches(table)]
         self._dirty_recently = True
         data = bytes(data)
-        scan = scan_records(data, delimiter=self.dialect.delimiter,
-                            quotechar=self.dialect.quotechar, first_line=line, final=final,
-                            count_fields=False)
-        out = self._decode_dirty_by_handler(data, scan, offset)
+        scan = self._scan(data, line, final, count_fields=False)
+        # a malformed record: pyarrow would read it (merged or rewritten), so it is not asked
+        out = None if scan.malformed else self._decode_dirty_by_handler(data, scan, offset)
         if out is None:  # pyarrow and the scanner disagree on records: count fields ourselves
-            scan = scan_records(data, delimiter=self.dialect.delimiter,
-                                quotechar=self.dialect.quotechar, first_line=line, final=final)
+            scan = self._scan(data, line, final)
             out = self._decode_dirty(data, scan, offset)
         return skipped + scan.consumed, out
 
+    def _scan(self, data: bytes, line: int, final: bool, *,
+              count_fields: bool = True) -> RecordScan:
+        return scan_records(data, delimiter=self.dialect.delimiter,
+                            quotechar=self.dialect.quotechar, first_line=line, final=final,
+                            count_fields=count_fields, max_lines=self.max_lines,
+                            max_bytes=self.max_bytes)
+
     def _read_header(self, data: bytes) -> int:
+        """Sets the column names; returns the bytes the preamble and header took."""
+        lead = self._skip_preamble(data)
+        return lead + self._read_names(data[lead:])
+
+    def _skip_preamble(self, data: bytes) -> int:
+        """Bytes of the preamble lines the dialect found; each is named in the notes."""
+        pos = 0
+        for line in range(1, self.dialect.preamble + 1):
+            nl = data.find(b"\n", pos)
+            end = len(data) if nl < 0 else nl + 1
+            text = data[pos:end].rstrip(b"\r\n").decode("utf-8", "replace")
+            self.detection.notes.append(f"line {line} is a preamble, not a record: {text!r}")
+            pos = end
+        return pos
+
+    def _read_names(self, data: bytes) -> int:
         """Sets the column names; returns the bytes the header took (0 without one)."""
         end = last_record_end(data[:_SAMPLE_BYTES], ord(self.dialect.quotechar),
                               len(data) <= _SAMPLE_BYTES)
         data = data[: end if end > 0 else len(data)]
-        scan = scan_records(data, delimiter=self.dialect.delimiter,
-                            quotechar=self.dialect.quotechar, first_line=1, final=True)
+        scan = self._scan(data, 1, True)
         nonempty = np.flatnonzero(~scan.empty)
         if nonempty.size == 0:
             self.names = []
@@ -177,10 +188,12 @@ class DelimitedDecoder(Decoder):
         i = int(nonempty[0])
         text = data[scan.starts[i] : scan.ends[i]].decode("utf-8", "replace")
         try:
+            if scan.fields[i] < 0:  # a stray quote: the names are what the line says
+                raise csv.Error(malformed_reason(int(scan.fields[i])))
             cells = next(csv.reader(io.StringIO(text, newline=""), strict=False,
                                     delimiter=self.dialect.delimiter,
                                     quotechar=self.dialect.quotechar), [])
-        except csv.Error:  # a stray CR in the first record: split it plainly
+        except csv.Error:  # a stray CR or quote in the first record: split it plainly
             cells = text.split(self.dialect.delimiter)
         if self.dialect.header:
             self.names = sanitize_names(cells)
@@ -199,7 +212,7 @@ class DelimitedDecoder(Decoder):
         # stay in the CPU's caches (see _CHUNK).
         return pacsv.ReadOptions(column_names=self.names, use_threads=False, block_size=_CHUNK)
 
-    def _parse_options(self, handler: _InvalidRows | None = None) -> pacsv.ParseOptions:
+    def _parse_options(self, handler: InvalidRows | None = None) -> pacsv.ParseOptions:
         return pacsv.ParseOptions(
             delimiter=self.dialect.delimiter,
             quote_char=self.dialect.quotechar,
@@ -220,7 +233,7 @@ class DelimitedDecoder(Decoder):
             decimal_point=self.dialect.decimal,
         )
 
-    def _parse_text(self, data: bytes, handler: _InvalidRows | None = None) -> pa.Table:
+    def _parse_text(self, data: bytes, handler: InvalidRows | None = None) -> pa.Table:
         assert self.names is not None
         types = dict.fromkeys(self.names, pa.string())
         # chunks of _CHUNK bytes, joined by the caller: parsing a 16 MiB block as one chunk
@@ -233,8 +246,19 @@ class DelimitedDecoder(Decoder):
         end = last_record_end(data[: 4 * _SAMPLE_BYTES], ord(self.dialect.quotechar),
                               len(data) <= 4 * _SAMPLE_BYTES)
         data = data[: end if end > 0 else len(data)]
-        scan = scan_records(data, delimiter=self.dialect.delimiter,
-                            quotechar=self.dialect.quotechar, first_line=1, final=True)
+        if data:  # a clean sample: pyarrow's text parse is the sample (no structural scan)
+            handler = InvalidRows()
+            try:
+                text = self._parse_text(data, handler)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                text = None
+            if (text is not None and not handler.count and text.num_rows
+                    and quoting_ok(data, delimiter=self.dialect.delimiter,
+                                   quotechar=self.dialect.quotechar, records=text.num_rows,
+                                   max_lines=self.max_lines, max_bytes=self.max_bytes)):
+                self.typer.infer(text.slice(0, self.options.infer_rows))
+                return
+        scan = self._scan(data, 1, True)
         good = np.flatnonzero((scan.fields == len(self.names or [])) & ~scan.empty)
         rows = good[: self.options.infer_rows]
         if rows.size == 0:
@@ -242,20 +266,39 @@ class DelimitedDecoder(Decoder):
             return
         self.typer.infer(self._parse_good(data, scan, rows, 0, {})[0])
 
-    def _parse_fast(self, data: bytes | memoryview, final: bool) -> pa.Table | None:
-        handler = _InvalidRows()
+    def _parse_fast(self, data: bytes | memoryview, final: bool,
+                    newlines: int = -1) -> pa.Table | None:
+        """The block parsed straight into the planned types, or ``None`` when it needs the
+        careful path. Integers are read as text and cast here, so that a code (``007``,
+        ``-0``) is seen: pyarrow would read it as a number."""
+        handler = InvalidRows()
+        plans = self.typer.plans  # one snapshot: other threads may swap plans
+        numbers = [n for n, p in plans.items() if p.kind == "int"]
+        types = {n: p.type for n, p in plans.items()}
+        types.update(dict.fromkeys(numbers, pa.string()))
         try:
             table = pacsv.read_csv(
                 pa.BufferReader(data),
                 read_options=self._read_options(),
                 parse_options=self._parse_options(handler),
-                convert_options=self._convert_options(self.typer.arrow_types()),
+                convert_options=self._convert_options(types),
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        if handler.count or (not final and _cut_inside_quotes(table)):
+        if handler.count or (not final and cut_inside_quotes(table)):
             return None
-        return table
+        if not quoting_ok(data, delimiter=self.dialect.delimiter,
+                          quotechar=self.dialect.quotechar, records=table.num_rows,
+                          newlines=newlines, max_lines=self.max_lines,
+                          max_bytes=self.max_bytes):
+            return None  # pyarrow merged or rewrote a malformed record
+        for name in numbers:
+            i = table.schema.get_field_index(name)
+            typed = self.typer.number_text(name, table.column(i))
+            if typed is None:
+                return None
+            table = table.set_column(i, pa.field(name, typed.type), typed)
+        return self.typer.mark(table)
 
     @staticmethod
     def _batches(table: pa.Table) -> list[pa.Table]:
@@ -267,7 +310,7 @@ class DelimitedDecoder(Decoder):
     ) -> list[DecodedBatch] | None:
         """One text parse of the block: pyarrow names the records with a wrong field count, the
         scan gives every record's line, offset and text. ``None`` when the two disagree."""
-        handler = _InvalidRows()
+        handler = InvalidRows()
         try:
             text = self._parse_text(data[: scan.consumed], handler)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -279,29 +322,51 @@ class DelimitedDecoder(Decoder):
             return None
         width = len(self.names or [])
         errors: dict[int, RowError] = {}
-        for number, found in handler.rows:
+        table: list[int] = []
+        for number, found in sorted(handler.rows):
             i = int(records[number - 1])
+            nl = data.find(b"\n", int(scan.starts[i]), int(scan.ends[i]))
+            if nl >= 0 and swallowed_records(
+                    data[nl + 1 : int(scan.ends[i])] + b"\n", width, 0,
+                    delimiter=self.dialect.delimiter, quotechar=self.dialect.quotechar,
+                    max_lines=self.max_lines, max_bytes=self.max_bytes) is not None:
+                return None  # a stray quote swallowed good records: see recover_lines
             errors[i] = self._row_error(data, scan, i, offset,
-                                        f"expected {width} fields, found {found}")
+                                        self._shape(scan, i, found, table))
         bad = np.asarray([records[n - 1] for n in numbers], dtype=np.int64)
         good = np.setdiff1d(records, bad, assume_unique=True)
         return self._typed(data, scan, good, text, offset, errors)
 
     def _decode_dirty(self, data: bytes, scan: RecordScan, offset: int) -> list[DecodedBatch]:
         width = len(self.names or [])
+        scan = recover_lines(data, scan, width, delimiter=self.dialect.delimiter,
+                             quotechar=self.dialect.quotechar, max_lines=self.max_lines,
+                             max_bytes=self.max_bytes)
         keep = ~scan.empty
         bad_shape = keep & (scan.fields != width)
         good = np.flatnonzero(keep & ~bad_shape)
         errors: dict[int, RowError] = {}
+        table: list[int] = []
         for i in np.flatnonzero(bad_shape):
             found = int(scan.fields[i])
-            reason = ("unterminated quoted field" if found < 0
-                      else f"expected {width} fields, found {found}")
+            reason = (malformed_reason(found, self.max_lines, self.max_bytes) if found < 0
+                      else self._shape(scan, int(i), found, table))
             errors[int(i)] = self._row_error(data, scan, int(i), offset, reason)
         if not good.size:
             return self._typed(data, scan, good, None, offset, errors)
         text, good = self._parse_good(data, scan, good, offset, errors)
         return self._typed(data, scan, good, text, offset, errors)
+
+    def _shape(self, scan: RecordScan, i: int, found: int, table: list[int]) -> str:
+        """Why record ``i`` with ``found`` fields is bad. The first such record after a blank
+        line may start another table: the reasons of the block's bad records from there on
+        name its line (kept in ``table``, one list per block)."""
+        reason = f"expected {len(self.names or [])} fields, found {found}"
+        if not table and i > 0 and scan.empty[i - 1]:
+            table.append(int(scan.lines[i]))
+        if table:
+            reason += f" (another table from line {table[0]}?)"
+        return reason
 
     def _typed(self, data: bytes, scan: RecordScan, good: np.ndarray, text: pa.Table | None,
                offset: int, errors: dict[int, RowError]) -> list[DecodedBatch]:
@@ -309,7 +374,7 @@ class DelimitedDecoder(Decoder):
         batches: list[DecodedBatch] = []
         if text is not None and good.size:
             typed, failures = self.typer.apply(text.combine_chunks().to_batches()[0]
-                                               if text.num_rows else _empty_batch(text))
+                                               if text.num_rows else empty_batch(text))
             for failure in failures:
                 for row, value in zip(failure.rows.tolist(), failure.values, strict=True):
                     rec = int(good[row])
@@ -330,7 +395,7 @@ class DelimitedDecoder(Decoder):
         """Parses the structurally good records as text with pyarrow; where pyarrow and the
         scanner disagree (a bare CR inside a record), record by record with Python's csv."""
         try:
-            text = self._parse_text(_join_records(data, scan, good))
+            text = self._parse_text(join_records(data, scan, good))
             if text.num_rows == good.size:
                 return text, good
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -364,35 +429,6 @@ class DelimitedDecoder(Decoder):
         raw = data[start : min(end, start + _RAW_LIMIT)].decode("utf-8", "replace")
         return RowError(reason, line=int(scan.lines[i]), raw=raw, byte_offset=offset + start,
                         column=column, value=value)
-
-
-def _cut_inside_quotes(table: pa.Table) -> bool:
-    """True when the block was cut inside a quoted field (a quote in an unquoted field fooled
-    the parity count): pyarrow then closes the field at the end of the data, so the last
-    row's last value ends with the newline where the block was cut."""
-    if table.num_rows == 0:
-        return False
-    last = table.column(table.num_columns - 1)
-    if not pa.types.is_string(last.type) and not pa.types.is_large_string(last.type):
-        return False  # a typed last column cannot hold a newline: the cut was clean
-    value = last[table.num_rows - 1].as_py()
-    return isinstance(value, str) and value.endswith("\n")
-
-
-def _join_records(data: bytes, scan: RecordScan, rows: np.ndarray) -> bytes:
-    """The bytes of the selected records, newline-terminated, copying runs not records."""
-    if rows.size == 0:
-        return b""
-    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-    parts: list[bytes] = []
-    for run in np.split(rows, breaks):
-        parts.append(data[scan.starts[run[0]] : scan.ends[run[-1]]])
-        parts.append(b"\n")
-    return b"".join(parts)
-
-
-def _empty_batch(table: pa.Table) -> pa.RecordBatch:
-    return pa.RecordBatch.from_pylist([], schema=table.schema)
 
 
 __all__ = ["CsvDialect", "DelimitedDecoder", "sanitize_names"]

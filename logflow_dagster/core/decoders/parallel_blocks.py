@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .base import DecodedBatch
 from .byte_count import NL, ByteBuffer, count_byte, count_pair
+from .csv_quoting import MAX_QUOTED_BYTES
 from .csv_scan import last_record_end
 from .text_blocks import MappedText
 
@@ -24,12 +25,14 @@ BlockFn = Callable[..., tuple[int, list[DecodedBatch]]]
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One block: bytes of whole records, the physical line and byte offset of its start."""
+    """One block: bytes of whole records, the physical line and byte offset of its start,
+    and its newlines."""
 
     data: bytes | memoryview
     line: int
     offset: int
     final: bool
+    newlines: int = -1
 
 
 class _Splitter:
@@ -88,8 +91,9 @@ class _Splitter:
         return self._task(data, final=final and not self._pending)
 
     def _task(self, data: bytes, *, final: bool) -> Task:
-        task = Task(data, self._line, self._offset, final)
-        self._line += count_byte(data, NL)
+        newlines = count_byte(data, NL)
+        task = Task(data, self._line, self._offset, final, newlines)
+        self._line += newlines
         self._offset += len(data)
         return task
 
@@ -139,8 +143,11 @@ class MappedSplitter:
             return -1, 0
         quotes, newlines = count_pair(data, self._quote, NL, pos, nl)
         parity = quotes & 1
+        last, last_newlines = nl, newlines
         while parity:  # that newline is inside a quoted field: step back one line
             prev = data.rfind(b"\n", pos, nl)
+            if last - prev > MAX_QUOTED_BYTES:  # a stray quote (see last_record_end)
+                return last + 1, last_newlines + 1
             if prev < 0:
                 return -1, 0
             parity ^= count_byte(data, self._quote, prev, nl) & 1
@@ -149,7 +156,8 @@ class MappedSplitter:
         return nl + 1, newlines + 1
 
     def _task(self, start: int, end: int, newlines: int, *, final: bool) -> Task:
-        task = Task(self._text.view[start:end], self._line, start - self._text.start, final)
+        task = Task(self._text.view[start:end], self._line, start - self._text.start, final,
+                    newlines)
         self._line += newlines
         self._pos = end
         self._text.reached(end)
@@ -174,7 +182,8 @@ Splitter = _Splitter | MappedSplitter
 
 
 def ordered_blocks(fn: BlockFn, splitter: Splitter, workers: int = 2) -> Iterator[DecodedBatch]:
-    """Runs ``fn(data, line, offset, final=...)`` on blocks in a thread pool, in input order.
+    """Runs ``fn(data, line, offset, final=..., newlines=...)`` on blocks in a thread pool, in
+    input order.
 
     At most ``workers + 1`` blocks are in flight, so memory stays bounded.
     """
@@ -187,7 +196,8 @@ def ordered_blocks(fn: BlockFn, splitter: Splitter, workers: int = 2) -> Iterato
                     if task is None:
                         break
                     inflight.append((task, pool.submit(fn, task.data, task.line, task.offset,
-                                                       final=task.final)))
+                                                       final=task.final,
+                                                       newlines=task.newlines)))
                 if not inflight:
                     return
                 task, future = inflight.popleft()

@@ -12,6 +12,8 @@ from .result import CsvDialect
 #: Delimiters tried, in order of preference when scores tie.
 CANDIDATES: tuple[str, ...] = (",", ";", "\t", "|", ":", "^", "~", " ")
 
+_SEP_HINT = re.compile(r"^sep=(.)\r?\n")  # Excel's delimiter hint, a line of its own
+_MAX_PREAMBLE = 20
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 _NAME = re.compile(r"^[^\W\d][\w .:/()#%-]{0,63}$")
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
@@ -38,10 +40,10 @@ def _score(rows: list[list[str]]) -> tuple[float, int]:
     """Share of records with the most common field count, and that count."""
     if not rows:
         return 0.0, 0
-    counts = Counter(len(r) for r in rows)
+    counts = Counter(len(r) for r in rows if len(r) > 1)
+    if not counts:
+        return 0.0, 1
     width, hits = counts.most_common(1)[0]
-    if width < 2:
-        return 0.0, width
     return hits / len(rows), width
 
 
@@ -64,18 +66,76 @@ def sniff_dialect(text: str, *, delimiter: str | None = None) -> tuple[CsvDialec
     cut = text.rfind("\n")
     if cut > 0 and cut < len(text) - 1:
         text = text[: cut + 1]
+    hint = _SEP_HINT.match(text)
+    if hint and not delimiter:
+        delimiter = hint.group(1)
+    skip = 1 if hint else 0
+    text = _after_lines(text, skip)
     quotechar = '"' if text.count('"') >= text.count("'") else "'"
     best: tuple[float, int, str] = (0.0, 0, ",")
     for cand in (delimiter,) if delimiter else CANDIDATES:
         share, width = _score(_records(text, cand, quotechar))
+        lead = _preamble(text, cand, quotechar, width)
+        if lead:  # scored on the table after the preamble
+            share, width = _score(_records(_after_lines(text, lead), cand, quotechar))
         if share > best[0] + 1e-9 or (share == best[0] and width > best[1] and share > 0):
             best = (share, width, cand)
-    share, _, chosen = best
+    share, width, chosen = best
+    lead = _preamble(text, chosen, quotechar, width)
+    if lead:
+        skip += lead
+        text = _after_lines(text, lead)
+        share = _score(_records(text, chosen, quotechar))[0]
     rows = _records(text, chosen, quotechar)
     header = _has_header(rows)
     body = rows[1:] if header else rows
     decimal = "," if chosen != "," and _uses_decimal_comma(body) else "."
-    return CsvDialect(chosen, quotechar, header, decimal), share
+    return CsvDialect(chosen, quotechar, header, decimal, preamble=skip), share
+
+
+def _after_lines(text: str, n: int) -> str:
+    """``text`` without its first ``n`` lines."""
+    pos = 0
+    for _ in range(n):
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return ""
+        pos = nl + 1
+    return text[pos:]
+
+
+def _preamble(text: str, delimiter: str, quotechar: str, width: int) -> int:
+    """Lines before the table: the first lines (at most ``_MAX_PREAMBLE``) that are titles,
+    ``# comment`` lines or blank (never another table's lines) and whose field count is not
+    the table's ``width``, when the records after them mostly have that width."""
+    if width < 2:
+        return 0
+    lines = text.split("\n", _MAX_PREAMBLE + 1)[:_MAX_PREAMBLE]
+    k = 0
+    while k < len(lines) and _loose(lines[k]) and _width(lines[k], delimiter, quotechar) != width:
+        k += 1
+    if k == 0 or k == len(lines):
+        return 0
+    after = [len(r) for r in _records(_after_lines(text, k), delimiter, quotechar, limit=3)]
+    return k if after and after[0] == width and after.count(width) >= min(2, len(after)) else 0
+
+
+def _loose(line: str) -> bool:
+    """A line that can be a preamble line: blank, a ``#`` comment, or a title without any
+    delimiter but spaces (a line of another table is not: it has delimiters)."""
+    line = line.strip()
+    return not line or line.startswith("#") or not any(c in line for c in CANDIDATES[:-1])
+
+
+def _width(line: str, delimiter: str, quotechar: str) -> int:
+    """Fields of one line (0 for a blank line)."""
+    line = line.rstrip("\r")
+    if not line.strip():
+        return 0
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter, quotechar=quotechar)))
+    except (csv.Error, StopIteration):
+        return line.count(delimiter) + 1
 
 
 def _has_header(rows: list[list[str]]) -> bool:

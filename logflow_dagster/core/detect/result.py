@@ -15,12 +15,15 @@ class CsvDialect:
             at the start of a field, and doubled inside a quoted field.
         header: True when the first record holds column names.
         decimal: ``.`` or ``,`` (decimal comma, common with ``;`` delimiters).
+        preamble: Physical lines before the first record (title or comment lines, Excel's
+            ``sep=;`` hint), skipped and reported in the detection notes.
     """
 
     delimiter: str = ","
     quotechar: str = '"'
     header: bool = True
     decimal: str = "."
+    preamble: int = 0
 
 
 @dataclass

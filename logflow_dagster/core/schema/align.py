@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pyarrow as pa
@@ -30,9 +31,18 @@ class SchemaAligner:
     def __init__(self) -> None:
         self.schema: pa.Schema | None = None
         self.renamed: dict[str, str] = {}  # original -> cleaned column names
+        self.int_as_text: set[str] = set()  # int columns a text typer widened to text
 
     def conform(self, batch: Data) -> tuple[Data, bool]:
         """Returns the batch in the (possibly grown) schema and whether the schema changed."""
+        meta = batch.schema.metadata or {}
+        if b"logflow.int_as_text" in meta:  # see TextTyper.mark: ints written back as text
+            self.int_as_text.update(json.loads(meta[b"logflow.int_as_text"]))
+            batch = batch.replace_schema_metadata(None)
+        widened = False
+        if self.int_as_text and self.schema is not None:
+            batch, grown = _ints_as_text(batch, self.schema, self.int_as_text)
+            widened, self.schema = grown is not self.schema, grown
         names = batch.schema.names
         if any(_CONTROL.search(n) for n in names):
             cleaned = clean_names(names)
@@ -42,8 +52,8 @@ class SchemaAligner:
             self.schema = batch.schema.remove_metadata()
             return batch, True
         if batch.schema.equals(self.schema, check_metadata=False):
-            return batch, False
-        changed = False
+            return batch, widened
+        changed = widened
         if not _fits(batch.schema, self.schema):
             try:
                 grown = pa.unify_schemas([_to_text(self.schema, batch.schema),
@@ -51,7 +61,7 @@ class SchemaAligner:
                                          promote_options="permissive")
             except (pa.ArrowTypeError, pa.ArrowInvalid) as err:
                 raise DataError(f"incompatible column types across records: {err}") from None
-            changed = not grown.equals(self.schema)
+            changed = widened or not grown.equals(self.schema)
             self.schema = grown
         return conform_batch(batch, self.schema), changed
 
@@ -79,6 +89,20 @@ def _to_text(schema: pa.Schema, other: pa.Schema) -> pa.Schema:
                 or pa.types.is_boolean(f.type)):
             schema = schema.set(i, f.with_type(pa.string()))
     return schema
+
+
+def _ints_as_text(batch: Data, schema: pa.Schema, names: set[str]) -> tuple[Data, pa.Schema]:
+    """Integer columns of ``names`` as text, in ``batch`` and in ``schema`` (where they are
+    canonical integers, so their decimal text is the text they were read from)."""
+    for name in names:
+        i = schema.get_field_index(name)
+        if i >= 0 and pa.types.is_integer(schema.field(i).type):
+            schema = schema.set(i, schema.field(i).with_type(pa.string()))
+        j = batch.schema.get_field_index(name)
+        if j >= 0 and pa.types.is_integer(batch.schema.field(j).type):
+            col = pc.cast(batch.column(j), pa.string())
+            batch = batch.set_column(j, batch.schema.field(j).with_type(pa.string()), col)
+    return batch, schema
 
 
 def _fits(schema: pa.Schema, target: pa.Schema) -> bool:

@@ -34,6 +34,42 @@ def failing_rows(array: pa.Array, target: pa.DataType) -> np.ndarray:
     return np.asarray(out, dtype=np.int64)
 
 
+def numeric_codes(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Where a string column holds a number written as a code: a leading ``+`` (``+5``), a
+    leading zero (``007``, ``-007``, ``00``, ``007.5``) or ``-0``. Such text does not survive
+    a round trip through a number type. Vectorized: it only looks at the first three bytes of
+    each value (``0``, ``0.5`` and ``-0.5`` are numbers).
+
+    Example:
+        >>> numeric_codes(pa.array(["007", "0", "+5", "-0.5", None, "-0"])).tolist()
+        [True, False, True, False, False, True]
+    """
+    if isinstance(array, pa.ChunkedArray):
+        parts = [numeric_codes(chunk) for chunk in array.chunks]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+    n = len(array)
+    bufs = array.buffers()
+    if n == 0 or bufs[2] is None or bufs[2].size == 0:
+        return np.zeros(n, dtype=bool)
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=width)[array.offset : array.offset + n + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8)
+    last = data.size - 1
+    start = offsets[:-1]
+    length = np.diff(offsets)
+    b0 = data[np.minimum(start, last)]
+    b1 = data[np.minimum(start + 1, last)]
+    b2 = data[np.minimum(start + 2, last)]
+    neg = (b0 == 0x2D) & (length > 1)
+    d0, d1 = np.where(neg, b1, b0), np.where(neg, b2, b1)
+    rest = length - neg
+    code = ((b0 == 0x2B) & (length > 1)) | ((d0 == 0x30) & (rest > 1) & (d1 >= 0x30)
+                                            & (d1 <= 0x39)) | (neg & (rest == 1) & (d0 == 0x30))
+    if array.null_count:
+        code &= array.is_valid().to_numpy(zero_copy_only=False)
+    return code
+
+
 def _bisect(array: pa.Array, target: pa.DataType, offset: int, out: list[int]) -> None:
     try:
         pc.cast(array, target)
@@ -200,4 +236,5 @@ def miss_errors(
 
 
 __all__ = ["CastMiss", "cast_overrides", "failing_rows", "json_text", "miss_errors",
+           "numeric_codes",
            "parse_overrides", "type_name", "value_text"]

@@ -6,23 +6,34 @@ values that do not fit are reported per row so that the record becomes a bad rec
 ``"n/a"`` in a numeric column never turns the column into text). When a later value needs a
 wider type (``3.5`` in an integer column, a time in a date column) the column is widened, never
 rounded.
+
+A number written as a code (a leading zero as in ``08123`` or ``-007``, a leading ``+``, ``-0``)
+does not survive a round trip through a number type, so it is text: such a value in the sample
+makes the column ``string``; met later in an ``int`` column, it widens the column to ``string``
+(the integers already typed are canonical, so their text is exactly what the source said). A
+``float`` column keeps numbers, not their spelling (``1.50`` reads back as ``1.5``): a later
+``+1.5`` or ``007.5`` there is read as its number, like ``1.50``.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cast import failing_rows
+from .cast import failing_rows, numeric_codes
 from .types import parse_type
 
 # Patterns for the inferable kinds, narrowest first. Applied with pyarrow's vectorized regex.
 _BOOL = r"^(?i:true|false)$"
 _INT = r"^[+-]?\d{1,18}$"
 _FLOAT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^(?i:nan|[+-]?inf(inity)?)$"
+_STARTS = r"^(?i:[-+.\d]|t|f|n|i)"  # how every value of a non-string kind starts
+_CODE = r"^(\+|-?0\d|-0$)"  # see numeric_codes
 _FLOAT_COMMA = r"^[+-]?\d+(,\d+)?([eE][+-]?\d+)?$"
 _YMD = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
 _HMS = r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?"
@@ -34,6 +45,9 @@ _ZONE_HHMM = r"(:\d{2}(?:\.\d{1,9})?)([+-]\d{2})(\d{2})$"
 _ZONE_HH = r"(:\d{2}(?:\.\d{1,9})?)([+-]\d{2})$"
 
 TS_UNIT = "us"
+#: Schema metadata key listing int columns widened to text (see :meth:`TextTyper.mark`).
+INT_AS_TEXT = b"logflow.int_as_text"
+T = TypeVar("T", pa.RecordBatch, pa.Table)
 
 
 @dataclass
@@ -74,7 +88,8 @@ _KIND_TYPES: dict[str, pa.DataType] = {
     "timestamptz": pa.timestamp(TS_UNIT, tz="UTC"),
 }
 
-# What a kind may widen to when a later value needs it (never to string: that is a bad value).
+# What a kind may widen to when a later value needs it (to string only for an int column that
+# meets a code, see the module docstring: a value that fits no type is a bad value).
 _WIDER: dict[str, tuple[str, ...]] = {
     "int": ("float",),
     "date": ("timestamp", "timestamptz"),
@@ -121,12 +136,18 @@ def infer_kind(values: pa.Array, *, threshold: float = 0.99, decimal_comma: bool
     if n == 0:
         return "string"
     need = max(1, int(np.ceil(n * threshold)))
+    # every inferable value starts with a digit, a sign, a point or the first letter of
+    # true/false/nan/inf: one cheap anchored pass settles free-text columns
+    if (pc.sum(pc.match_substring_regex(present, _STARTS)).as_py() or 0) < need:
+        return "string"
     counts = {
         kind: pc.sum(pc.match_substring_regex(present, _pattern(kind, decimal_comma))).as_py() or 0
         for kind in ("bool", "int", "float", "date", "timestamp", "timestamptz")
     }
     if counts["bool"] >= need:
         return "bool"
+    if counts["float"] and pc.any(pc.match_substring_regex(present, _CODE)).as_py():
+        return "string"  # a number written as a code: text (see the module docstring)
     if counts["int"] >= need:
         return "int"
     if counts["float"] >= need:  # _FLOAT also matches integers
@@ -175,6 +196,8 @@ class TextTyper:
         self.threshold = threshold
         self.decimal_comma = decimal_comma
         self.plans: dict[str, ColumnPlan] = {}
+        #: int columns widened to text by a code met after the sample (see the module doc)
+        self.int_as_text: set[str] = set()
 
     @property
     def schema(self) -> pa.Schema:
@@ -224,16 +247,42 @@ class TextTyper:
                 failures.append(failure)
                 bad_rows[failure.rows] = True
             arrays.append(typed)
-        typed_batch = pa.RecordBatch.from_arrays(arrays, names=batch.column_names)
+        typed_batch = self.mark(pa.RecordBatch.from_arrays(arrays, names=batch.column_names))
         if bad_rows.any():
             typed_batch = typed_batch.filter(pa.array(~bad_rows))
         return typed_batch, failures
+
+    def mark(self, data: T) -> T:
+        """``data`` (a batch or table of this typer's output) with the names of the int columns
+        widened to text in its schema metadata, which the schema aligner reads (it then writes
+        the integers typed before as text, see :class:`~.align.SchemaAligner`)."""
+        if not self.int_as_text:
+            return data
+        meta = dict(data.schema.metadata or {})
+        meta[INT_AS_TEXT] = json.dumps(sorted(self.int_as_text)).encode()
+        return data.replace_schema_metadata(meta)
+
+    def number_text(self, name: str, column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+        """Casts the text of an ``int`` column read by a fast reader, or ``None`` when a value
+        needs more (a code, a value that does not cast: the slow path decides)."""
+        plan = self.plans[name]
+        if numeric_codes(column).any():
+            return None
+        try:
+            return pc.cast(self._prepare(plan, column), plan.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
 
     def _cast(self, plan: ColumnPlan, column: pa.Array) -> tuple[pa.Array, CastFailure | None]:
         """One vectorized cast; only when it fails, work on the failing values alone:
         normalize them (zones such as +0100, dates in timestamp columns, naive times in zoned
         columns), widen the column if a wider kind takes them, else report them."""
         if plan.kind in ("string", "native") or column.type == plan.type:
+            return column, None
+        codes = numeric_codes(column) if plan.kind == "int" else None
+        if codes is not None and codes.any():
+            self.int_as_text.add(plan.name)
+            self.plans[plan.name] = ColumnPlan(plan.name, "string", pa.string())
             return column, None
         base = self._prepare(plan, column)
         try:
