@@ -107,7 +107,7 @@ class DelimitedDecoder(Decoder):
             splitter.done(task)
             if used < len(task.data):
                 splitter.restart(task.data[used:], [], task)
-        yield from ordered_blocks(self._block, splitter, workers=2)
+        yield from ordered_blocks(self._block, splitter)
         if self.names and not self.typer.plans:  # header only: the columns, no rows
             yield DecodedBatch(pa.RecordBatch.from_pylist(
                 [], schema=pa.schema([(n, pa.string()) for n in self.names])))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..pipeline_threads import default_threads
 from .base import DecodedBatch
 from .byte_count import NL, ByteBuffer, count_byte, count_pair
 from .csv_quoting import MAX_QUOTED_BYTES
@@ -181,13 +182,16 @@ class MappedSplitter:
 Splitter = _Splitter | MappedSplitter
 
 
-def ordered_blocks(fn: BlockFn, splitter: Splitter, workers: int = 2) -> Iterator[DecodedBatch]:
-    """Runs ``fn(data, line, offset, final=..., newlines=...)`` on blocks in a thread pool, in
+def ordered_blocks(fn: BlockFn, splitter: Splitter,
+                   workers: int | None = None) -> Iterator[DecodedBatch]:
+    """Runs ``fn(data, line, offset, final=..., newlines=...)`` on blocks in a thread pool
+    (``workers`` threads, default one per core: :func:`..pipeline_threads.default_threads`), in
     input order.
 
     At most ``workers + 1`` blocks are in flight, so memory stays bounded.
     """
     inflight: deque[tuple[Task, Future[tuple[int, list[DecodedBatch]]]]] = deque()
+    workers = default_threads(workers)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="logflow-block") as pool:
         try:
             while True:
