@@ -122,6 +122,8 @@ class SemanticLayer:
         self._rollups: list[Rollup] | None = None
         self._fingerprints: dict[str, str] = {}
         self._sources: dict[str, set[str]] = {}
+        #: False answers every query from the raw tables (comparisons, benchmarks).
+        self.use_rollups = True
 
     @property
     def timezones(self) -> list[str]:
@@ -147,7 +149,7 @@ class SemanticLayer:
 
     def _route(self, q: Query, compiled: Compiled, snapshots: dict[str, TableSnapshot]
                ) -> Route:
-        rollups = self.rollups()
+        rollups = self.rollups() if self.use_rollups else []
         if not rollups:
             return Route()
         catalog = open_catalog(self.catalog)
