@@ -44,7 +44,8 @@ def _inputs(b: IngestEventBuilder, sources: Mapping[str, int | None]) -> list[In
 
 
 def column_lineage_facet(b: IngestEventBuilder, lineage: Mapping[str, Sequence[str]],
-                         aggregated: Sequence[str]) -> column_lineage_dataset.ColumnLineageDatasetFacet:
+                         aggregated: Sequence[str]
+                         ) -> column_lineage_dataset.ColumnLineageDatasetFacet:
     """``columnLineage``: each rollup column from its source columns
     (``namespace.table.column``)."""
     fields = {}

@@ -100,15 +100,15 @@ class RedisCache:
         """The value, or None (also when Redis is unreachable: the cache is optional)."""
         try:
             return self.client.get(KEY_PREFIX + key)
-        except Exception:  # noqa: BLE001 - a cache outage must not fail the query
+        except Exception:
             return None
 
     def set(self, key: str, value: bytes) -> None:
         """Stores the value (errors ignored: the cache is optional)."""
-        try:
+        import contextlib
+
+        with contextlib.suppress(Exception):  # a cache outage must not fail the query
             self.client.set(KEY_PREFIX + key, value, ex=self.ttl)
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def cache_key(query_key: str, scope: Any, snapshots: dict[str, int | None]) -> str:

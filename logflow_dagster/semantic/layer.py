@@ -147,6 +147,27 @@ class SemanticLayer:
         finally:
             close_catalog(catalog)
 
+    def rollup_status(self) -> dict[str, str | None]:
+        """Per rollup (``cube.name``): None when built and fresh, else why it must be built
+        (``not built``, ``stale: ...``)."""
+        from .router import freshness
+
+        out: dict[str, str | None] = {}
+        catalog = open_catalog(self.catalog)
+        try:
+            for r in self.rollups():
+                built = rollup_state(catalog, r)
+                if built is None:
+                    out[r.path] = "not built"
+                    continue
+                current = {t: s.snapshot_id for t, s in
+                           resolve_snapshots(catalog, r.source_tables()).items()}
+                out[r.path] = freshness(r, built[1], current, r.fingerprint(self.timezones),
+                                        None)
+        finally:
+            close_catalog(catalog)
+        return out
+
     def _route(self, q: Query, compiled: Compiled, snapshots: dict[str, TableSnapshot]
                ) -> Route:
         rollups = self.rollups() if self.use_rollups else []

@@ -183,3 +183,8 @@ def rollup_specs(project: PathLike | ProjectConfig = ".") -> list[dict[str, Any]
                                    f"{grain or 'nothing'} (built per zone: "
                                    f"{', '.join(layer.timezones)})."})
     return out
+
+
+def rollup_status(project: PathLike = ".", **options: Any) -> dict[str, str | None]:
+    """Per rollup: None when built and fresh, else why it needs a build."""
+    return open_layer(project, **options).rollup_status()
