@@ -15,6 +15,7 @@ from .assets.maintenance import (
     build_maintenance_schedule,
     build_maintenance_sensor,
 )
+from .assets.rollups import build_rollup_assets
 from .assets.specs import validate_asset_settings
 from .config import ProjectConfig
 from .resources import (
@@ -52,7 +53,8 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
         schedules.append(build_maintenance_schedule(config=config))
     return dg.Definitions(
         assets=[*(landing_spec(config, s) for s in config.sources),
-                *build_ingest_assets(config=config), *build_maintenance_assets(config=config)],
+                *build_ingest_assets(config=config), *build_maintenance_assets(config=config),
+                *build_rollup_assets(config=config)],
         sensors=sensors,
         schedules=schedules,
         resources={

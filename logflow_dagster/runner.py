@@ -29,6 +29,7 @@ class RunSummary:
     failed_runs: int = 0
     partitions: list[str] = field(default_factory=list)
     maintained: list[str] = field(default_factory=list)
+    rollups: list[str] = field(default_factory=list)
     rows_written: int = 0
     rows_rejected: int = 0
     checks_passed: int = 0
@@ -112,8 +113,37 @@ def run_once(root: Path, *, settle_s: float = 1.0, workers: int = 1) -> RunSumma
                                  raise_on_error=False, run_config=_QUIET)
             summary.maintained.append(key.to_user_string())
             summary.failed_runs += 0 if out.success else 1
+        if config.semantic.models:  # then the rollups whose tables changed (or never built)
+            summary.failed_runs += _refresh_rollups(root, config, defs, instance, summary)
     summary.duration_s = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _refresh_rollups(root: Path, config: Any, defs: Any, instance: Any,
+                     summary: RunSummary) -> int:
+    """Materializes the rollup assets that are not built or stale (as Dagster's eager
+    automation would); returns the number of failed runs."""
+    import dagster as dg
+
+    from .assets.rollups import rollup_key
+    from .core.errors import UsageError
+    from .services.semantic import rollup_specs, rollup_status
+
+    try:
+        status = rollup_status(root)
+    except UsageError:  # a table of the model is not ingested yet: nothing to build from
+        return 0
+    tables = {s["rollup"]: s["table"] for s in rollup_specs(config)}
+    failed = 0
+    for name, why in status.items():
+        if why is None:
+            continue
+        key = rollup_key(config, tables[name])
+        out = dg.materialize([defs.resolve_assets_def(key)], instance=instance,
+                             raise_on_error=False, run_config=_QUIET)
+        summary.rollups.append(key.to_user_string())
+        failed += 0 if out.success else 1
+    return failed
 
 
 def dev_command(root: Path, *, host: str = "127.0.0.1", port: int = 3000

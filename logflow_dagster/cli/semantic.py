@@ -137,3 +137,32 @@ def sql(
                 typer.echo(json.dumps(row, ensure_ascii=False, default=str))
         else:
             _print_table(result.table, False, csv_out)
+
+
+rollups_app = typer.Typer(help="Semantic-layer rollups (pre-aggregations as Iceberg tables).",
+                          no_args_is_help=True)
+app.add_typer(rollups_app, name="rollups")
+
+
+@rollups_app.command("build")
+def rollups_build(
+    names: Annotated[list[str] | None, typer.Argument(
+        metavar="[NAME...]", help="Rollups as cube.name (default: all).")] = None,
+    json_out: JsonOpt = False,
+    project: ProjectOpt = ".",
+    catalog_uri: CatalogOpt = None,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Build rollup tables from the current snapshots of their tables (without Dagster)."""
+    with guarded(debug):
+        from ..services import semantic
+
+        results = semantic.build_rollups(project, names or None, catalog_uri=catalog_uri,
+                                         warehouse=warehouse)
+        if json_out:
+            typer.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
+            return
+        for r in results:
+            typer.echo(f"{r.rollup:40} {r.table:45} {r.rows:8,} rows  snapshot "
+                       f"{r.snapshot_id}  ({', '.join(r.timezones)}; {r.seconds}s)")

@@ -2,8 +2,10 @@
 
 One query: normalize (:mod:`.query`), resolve every table it reads to its current snapshot
 once (:mod:`.tables`), compile against those snapshots (:mod:`.compiler`), run on a locked
-DuckDB connection (:mod:`.execute`), shape the rows as Cube does. ``source`` is ``raw`` and
-``rejected`` empty until the rollup router exists; ``cache_hit`` is False until the cache does.
+DuckDB connection (:mod:`.execute`), shape the rows as Cube does. The router
+(:mod:`.router`) may answer from a rollup (``source`` ``rollup:<cube>.<name>``; ``rejected``
+says why each other rollup could not); answers are cached (:mod:`.cache`) under the query,
+the identity's scope and the snapshot of every table read.
 
 Example:
     >>> layer = SemanticLayer.from_project("logflow-demo")  # doctest: +SKIP
@@ -22,12 +24,15 @@ from typing import TYPE_CHECKING, Any
 from ..config import ProjectConfig, load_config
 from ..core.errors import UsageError
 from ..lakehouse.catalog import CatalogConfig, catalog_config_for, close_catalog, open_catalog
+from .cache import LRUCache, ResultCache, cache_key, from_bytes, to_bytes
 from .compiler import Compiled, compile_query
 from .execute import locked_connection, raw_source, run, to_data
 from .loader import load_model
 from .meta import annotation, meta
 from .model import SemanticModel
 from .query import Query, normalize_query
+from .rollups import BuildResult, Rollup, build_rollup, rollup_state, rollups_of
+from .router import Route, route
 from .tables import TableSnapshot, parse_select, pin_tables, resolve_snapshots, tables_in
 
 if TYPE_CHECKING:
@@ -108,10 +113,88 @@ class SemanticLayer:
     """
 
     def __init__(self, model: SemanticModel, catalog: CatalogConfig,
-                 config: ProjectConfig | None = None) -> None:
+                 config: ProjectConfig | None = None, cache: ResultCache | None = None
+                 ) -> None:
         self.model = model
         self.catalog = catalog
         self.config = config or ProjectConfig()
+        self.cache: ResultCache = cache if cache is not None else LRUCache()
+        self._rollups: list[Rollup] | None = None
+        self._fingerprints: dict[str, str] = {}
+        self._sources: dict[str, set[str]] = {}
+        #: False answers every query from the raw tables (comparisons, benchmarks).
+        self.use_rollups = True
+
+    @property
+    def timezones(self) -> list[str]:
+        """The zones rollups are built for (``semantic.timezones``)."""
+        return list(self.config.semantic.timezones or ["UTC"])
+
+    def rollups(self, names: list[str] | None = None) -> list[Rollup]:
+        """The model's rollups (resolved once), or those named."""
+        if self._rollups is None:
+            self._rollups = rollups_of(self.model)
+        if not names:
+            return list(self._rollups)
+        return rollups_of(self.model, names)
+
+    def build_rollups(self, names: list[str] | None = None) -> list[BuildResult]:
+        """Builds (overwrites) rollup tables from the current snapshots of their tables."""
+        catalog = open_catalog(self.catalog)
+        try:
+            return [build_rollup(r, catalog, self.catalog.warehouse, self.timezones,
+                                 self.model) for r in self.rollups(names)]
+        finally:
+            close_catalog(catalog)
+
+    def rollup_status(self) -> dict[str, str | None]:
+        """Per rollup (``cube.name``): None when built and fresh, else why it must be built
+        (``not built``, ``stale: ...``)."""
+        from .router import freshness
+
+        out: dict[str, str | None] = {}
+        catalog = open_catalog(self.catalog)
+        try:
+            for r in self.rollups():
+                built = rollup_state(catalog, r)
+                if built is None:
+                    out[r.path] = "not built"
+                    continue
+                current = {t: s.snapshot_id for t, s in
+                           resolve_snapshots(catalog, r.source_tables()).items()}
+                out[r.path] = freshness(r, built[1], current, r.fingerprint(self.timezones),
+                                        None)
+        finally:
+            close_catalog(catalog)
+        return out
+
+    def _route(self, q: Query, compiled: Compiled, snapshots: dict[str, TableSnapshot]
+               ) -> Route:
+        rollups = self.rollups() if self.use_rollups else []
+        if not rollups:
+            return Route()
+        catalog = open_catalog(self.catalog)
+        known = dict(snapshots)
+
+        def current(r: Rollup) -> dict[str, int | None]:
+            if r.path not in self._sources:
+                self._sources[r.path] = r.source_tables()
+            missing = self._sources[r.path] - set(known)
+            if missing:
+                known.update(resolve_snapshots(catalog, missing))
+            return {t: known[t].snapshot_id for t in self._sources[r.path]}
+
+        def definition(r: Rollup) -> str:
+            if r.path not in self._fingerprints:
+                self._fingerprints[r.path] = r.fingerprint(self.timezones)
+            return self._fingerprints[r.path]
+
+        try:
+            assert compiled.tree is not None
+            return route(self.model, q, compiled.tree, rollups,
+                         lambda r: rollup_state(catalog, r), current, definition)
+        finally:
+            close_catalog(catalog)
 
     @classmethod
     def from_project(cls, path: str | os.PathLike[str] = ".", *, catalog_uri: str | None = None,
@@ -165,7 +248,13 @@ class SemanticLayer:
         assert probe.tree is not None
         snapshots = self._resolve(self._tables_of(probe.tree.cubes))
         compiled = compile_query(q, self.model, raw_source(snapshots))
-        return QueryPlan(q, "raw", compiled.sql, compiled, snapshots)
+        routed = self._route(q, compiled, snapshots)
+        if routed.rollup is not None and routed.compiled is not None:
+            assert routed.snapshot is not None
+            read = {**snapshots, routed.rollup.table: routed.snapshot}
+            return QueryPlan(q, f"rollup:{routed.rollup.path}", routed.compiled.sql,
+                             routed.compiled, read, routed.rejected)
+        return QueryPlan(q, "raw", compiled.sql, compiled, snapshots, routed.rejected)
 
     def query(self, query: Any, identity: Any = None, *, now: datetime | None = None
               ) -> QueryResult:
@@ -184,11 +273,18 @@ class SemanticLayer:
         t1 = time.perf_counter()
         plan = self.plan(q)
         t2 = time.perf_counter()
-        con = locked_connection(self.catalog.warehouse)
-        try:
-            table = run(con, plan.sql)
-        finally:
-            con.close()
+        key = cache_key(q.key(), _scope(identity),
+                        {t: s.snapshot_id for t, s in plan.snapshots.items()})
+        cached = self.cache.get(key)
+        if cached is not None:
+            table = from_bytes(cached)
+        else:
+            con = locked_connection(self.catalog.warehouse)
+            try:
+                table = run(con, plan.sql)
+            finally:
+                con.close()
+            self.cache.set(key, to_bytes(table))
         t3 = time.perf_counter()
         time_keys = {t.key: t.dimension for t in q.time_dimensions if t.key}
         data = to_data(table, plan.compiled.columns, time_keys, q.timezone)
@@ -200,7 +296,7 @@ class SemanticLayer:
             snapshots={t: s.snapshot_id for t, s in plan.snapshots.items()},
             timings={"normalize_ms": ms(t0, t1), "plan_ms": ms(t1, t2),
                      "execute_ms": ms(t2, t3), "format_ms": ms(t3, t4),
-                     "total_ms": ms(t0, t4)})
+                     "total_ms": ms(t0, t4)}, cache_hit=cached is not None)
 
     def meta(self) -> dict[str, Any]:
         """Cube's ``/meta`` of the model."""
@@ -218,6 +314,12 @@ class SemanticLayer:
         finally:
             con.close()
         return SqlResult(table, pinned, {t: s.snapshot_id for t, s in snapshots.items()})
+
+
+def _scope(identity: Any) -> Any:
+    """The identity's security scope (part of the cache key); None until the auth layer."""
+    scope = getattr(identity, "scope", None)
+    return scope() if callable(scope) else scope
 
 
 def _placeholder(alias: str) -> Any:

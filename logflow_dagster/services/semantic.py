@@ -15,8 +15,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..config import ProjectConfig
 from ..core.errors import UsageError
 from ..semantic import QueryPlan, QueryResult, SemanticLayer, SqlResult
+from ..semantic.rollups import BuildResult
 
 PathLike = str | os.PathLike[str]
 
@@ -74,3 +76,115 @@ def describe_model(project: PathLike, **options: Any) -> dict[str, Any]:
 def run_sql(project: PathLike, text: str, **options: Any) -> SqlResult:
     """One read-only SELECT over the project's tables (no models needed)."""
     return open_layer(project, require_models=False, **options).sql(text)
+
+
+def build_rollups(project: PathLike = ".", names: list[str] | None = None, *,
+                  lineage: Any = None, run_id: str | None = None, **options: Any
+                  ) -> list[BuildResult]:
+    """Builds (overwrites) the project's rollup tables (all, or those named) from the current
+    snapshots of their tables, emitting OpenLineage START/COMPLETE (FAIL on error) per rollup
+    with the ``columnLineage`` facet.
+
+    Args:
+        project: The project folder.
+        names: Rollups as ``cube.name`` (or the table name ``cube__name``); None for all.
+        lineage: A :class:`~logflow_dagster.lineage.LineageEmitter` (default: the project's;
+            ``False`` for none).
+        run_id: The OpenLineage run id (default: a new one per rollup).
+        **options: As :func:`open_layer`.
+
+    Raises:
+        UsageError: An unknown rollup name, a model error, a table that is not ingested.
+    """
+    layer = open_layer(project, **options)
+    chosen = layer.rollups(names)
+    emitter = None
+    own = False
+    if lineage is not False:
+        from ..lineage import lineage_disabled
+
+        if lineage is not None:
+            emitter = lineage
+        elif not lineage_disabled() and layer.config.lineage.transport != "off":
+            from ..lineage import LineageEmitter
+
+            emitter = LineageEmitter.from_config(layer.config, warehouse=layer.catalog.warehouse)
+            own = True
+    out = []
+    try:
+        for rollup in chosen:
+            out.append(_build_one(layer, rollup, emitter, run_id))
+    finally:
+        if own and emitter is not None:
+            emitter.close()
+    return out
+
+
+def _build_one(layer: SemanticLayer, rollup: Any, emitter: Any, run_id: str | None
+               ) -> BuildResult:
+    from ..lakehouse.catalog import close_catalog, open_catalog
+    from ..semantic.rollups import build_rollup
+
+    rid = run_id
+    if emitter is not None:
+        from ..lineage import new_run_id
+        from ..lineage.rollups import rollup_start
+
+        rid = run_id or new_run_id()
+        emitter.emit(rollup_start(emitter.events, rid, rollup.table, table=rollup.table,
+                                  sources={}))
+    catalog = open_catalog(layer.catalog)
+    try:
+        result = build_rollup(rollup, catalog, layer.catalog.warehouse, layer.timezones,
+                              layer.model)
+    except Exception as err:
+        if emitter is not None:
+            from ..lineage.rollups import rollup_fail
+
+            emitter.emit(rollup_fail(emitter.events, rid, rollup.table, table=rollup.table,
+                                     error=err))
+        raise
+    finally:
+        close_catalog(catalog)
+    if emitter is not None:
+        from ..lineage.rollups import rollup_complete
+
+        emitter.emit(rollup_complete(
+            emitter.events, rid, rollup.table, table=result.table, sources=result.sources,
+            snapshot_id=result.snapshot_id, rows=result.rows, schema=result.schema,
+            lineage=result.lineage, aggregated=result.aggregated))
+    return result
+
+
+
+def rollup_specs(project: PathLike | ProjectConfig = ".") -> list[dict[str, Any]]:
+    """What the Dagster layer needs to declare one asset per rollup, without building:
+    ``[{rollup, table, sources, description}]`` (empty without ``semantic.models``).
+
+    Args:
+        project: The project folder, or its loaded config.
+    """
+    if isinstance(project, ProjectConfig):
+        if not project.semantic.models:
+            return []
+        from ..lakehouse.catalog import catalog_config_for
+        from ..semantic.loader import load_model
+
+        layer = SemanticLayer(load_model(project.semantic.models, project.root),
+                              catalog_config_for(project.root, project.catalog), project)
+    else:
+        layer = open_layer(project, require_models=False)
+    out = []
+    for r in layer.rollups():
+        grain = ", ".join([*r.dimensions, *r.segments,
+                           *([f"{r.time[0]} by {r.time[1]}"] if r.time else [])])
+        out.append({"rollup": r.path, "table": r.table, "sources": sorted(r.source_tables()),
+                    "description": f"Rollup {r.path}: {', '.join(r.pre.measures)} by "
+                                   f"{grain or 'nothing'} (built per zone: "
+                                   f"{', '.join(layer.timezones)})."})
+    return out
+
+
+def rollup_status(project: PathLike = ".", **options: Any) -> dict[str, str | None]:
+    """Per rollup: None when built and fresh, else why it needs a build."""
+    return open_layer(project, **options).rollup_status()
