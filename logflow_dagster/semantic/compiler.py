@@ -204,6 +204,17 @@ def leaf_measures(model: SemanticModel, paths: list[str]) -> list[str]:
     return out
 
 
+def order_keys(q: Query) -> list[tuple[str, str]]:
+    """The ORDER BY of a query's result: the asked order, then every group column ascending,
+    so that rows tied on the asked order come in one deterministic order and a LIMIT keeps the
+    same rows whichever source (raw or a rollup) answers."""
+    ordered = {k for k, _ in q.order}
+    ties = [] if q.ungrouped else [
+        k for k in (*q.dimensions, *(t.key for t in q.time_dimensions if t.key))
+        if k not in ordered]
+    return [*q.order, *((k, "asc") for k in ties)]
+
+
 class Compiler:
     """Compiles one query; subclass and override :meth:`from_item` to read other tables."""
 
@@ -282,9 +293,10 @@ class Compiler:
 
     def _finish(self, select: exp.Select) -> exp.Select:
         q = self.query
-        if q.order:
+        keys = order_keys(q)
+        if keys:
             select = select.order_by(*[exp.Ordered(this=_col(k), desc=d == "desc")
-                                       for k, d in q.order])
+                                       for k, d in keys])
         select = select.limit(q.limit)
         if q.offset:
             select = select.offset(q.offset)

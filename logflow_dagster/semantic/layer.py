@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -124,6 +125,41 @@ class SemanticLayer:
         self._sources: dict[str, set[str]] = {}
         #: False answers every query from the raw tables (comparisons, benchmarks).
         self.use_rollups = True
+        # opened on first use and kept (closed by close()): a query then pays for neither
+        # DuckDB's extension loading nor a new catalog connection
+        self._lock = threading.Lock()
+        self._con: Any = None
+        self._catalog: Any = None
+
+    def close(self) -> None:
+        """Closes the DuckDB connection and the catalog the layer keeps open."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+            if self._catalog is not None:
+                close_catalog(self._catalog)
+                self._catalog = None
+
+    def __enter__(self) -> SemanticLayer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _cursor(self) -> Any:
+        """A cursor of the kept locked connection (one per query: cursors may run in
+        different threads)."""
+        with self._lock:
+            if self._con is None:
+                self._con = locked_connection(self.catalog.warehouse)
+            return self._con.cursor()
+
+    def _open_catalog(self) -> Any:
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = open_catalog(self.catalog)
+            return self._catalog
 
     @property
     def timezones(self) -> list[str]:
@@ -173,7 +209,7 @@ class SemanticLayer:
         rollups = self.rollups() if self.use_rollups else []
         if not rollups:
             return Route()
-        catalog = open_catalog(self.catalog)
+        catalog = self._open_catalog()
         known = dict(snapshots)
 
         def current(r: Rollup) -> dict[str, int | None]:
@@ -189,12 +225,9 @@ class SemanticLayer:
                 self._fingerprints[r.path] = r.fingerprint(self.timezones)
             return self._fingerprints[r.path]
 
-        try:
-            assert compiled.tree is not None
-            return route(self.model, q, compiled.tree, rollups,
-                         lambda r: rollup_state(catalog, r), current, definition)
-        finally:
-            close_catalog(catalog)
+        assert compiled.tree is not None
+        return route(self.model, q, compiled.tree, rollups,
+                     lambda r: rollup_state(catalog, r), current, definition)
 
     @classmethod
     def from_project(cls, path: str | os.PathLike[str] = ".", *, catalog_uri: str | None = None,
@@ -228,11 +261,7 @@ class SemanticLayer:
                                                                       now=now)
 
     def _resolve(self, names: set[str]) -> dict[str, TableSnapshot]:
-        catalog = open_catalog(self.catalog)
-        try:
-            return resolve_snapshots(catalog, names)
-        finally:
-            close_catalog(catalog)
+        return resolve_snapshots(self._open_catalog(), names)
 
     def _tables_of(self, compiled_cubes: list[str]) -> set[str]:
         out: set[str] = set()
@@ -279,7 +308,7 @@ class SemanticLayer:
         if cached is not None:
             table = from_bytes(cached)
         else:
-            con = locked_connection(self.catalog.warehouse)
+            con = self._cursor()
             try:
                 table = run(con, plan.sql)
             finally:
@@ -308,7 +337,7 @@ class SemanticLayer:
         tree = parse_select(text, where="sql")
         snapshots = self._resolve(tables_in(tree))
         pinned = pin_tables(tree, snapshots).sql(dialect="duckdb")
-        con = locked_connection(self.catalog.warehouse)
+        con = self._cursor()
         try:
             table = run(con, pinned)
         finally:

@@ -35,7 +35,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from .compiler import Compiled, Renderer
+from .compiler import Compiled, Renderer, order_keys
 from .dates import fmt, trunc
 from .filters import render_filter
 from .joins import JoinTree
@@ -293,9 +293,9 @@ class _Check:
             select = select.group_by(*[e.copy() for _, e, _ in groups])
         if having:
             select = select.having(exp.and_(*having))
-        if q.order:
+        if order_keys(q):
             select = select.order_by(*[exp.Ordered(this=exp.column(_id(k)), desc=d == "desc")
-                                       for k, d in q.order])
+                                       for k, d in order_keys(q)])
         select = select.limit(q.limit)
         if q.offset:
             select = select.offset(q.offset)

@@ -60,22 +60,26 @@ def parse_query_arg(text: str) -> Any:
 def run_query(project: PathLike, query: Any, identity: Any = None, **options: Any
               ) -> QueryResult:
     """Answers a Cube query in a project (``options`` as :func:`open_layer`)."""
-    return open_layer(project, **options).query(query, identity)
+    with open_layer(project, **options) as layer:
+        return layer.query(query, identity)
 
 
 def plan_query(project: PathLike, query: Any, **options: Any) -> QueryPlan:
     """How a query would run: source, SQL, rejected rollups."""
-    return open_layer(project, **options).plan(query)
+    with open_layer(project, **options) as layer:
+        return layer.plan(query)
 
 
 def describe_model(project: PathLike, **options: Any) -> dict[str, Any]:
     """Cube's ``/meta`` of the project's model."""
-    return open_layer(project, **options).meta()
+    with open_layer(project, **options) as layer:
+        return layer.meta()
 
 
 def run_sql(project: PathLike, text: str, **options: Any) -> SqlResult:
     """One read-only SELECT over the project's tables (no models needed)."""
-    return open_layer(project, require_models=False, **options).sql(text)
+    with open_layer(project, require_models=False, **options) as layer:
+        return layer.sql(text)
 
 
 def build_rollups(project: PathLike = ".", names: list[str] | None = None, *,
@@ -117,6 +121,7 @@ def build_rollups(project: PathLike = ".", names: list[str] | None = None, *,
     finally:
         if own and emitter is not None:
             emitter.close()
+        layer.close()
     return out
 
 
@@ -187,4 +192,5 @@ def rollup_specs(project: PathLike | ProjectConfig = ".") -> list[dict[str, Any]
 
 def rollup_status(project: PathLike = ".", **options: Any) -> dict[str, str | None]:
     """Per rollup: None when built and fresh, else why it needs a build."""
-    return open_layer(project, **options).rollup_status()
+    with open_layer(project, **options) as layer:
+        return layer.rollup_status()
