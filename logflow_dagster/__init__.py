@@ -6,8 +6,12 @@ stays cheap. Importing it changes nothing process-wide (allocators, thread count
 :func:`logflow_dagster.startup.tune_process`.
 
 Example:
-    >>> from logflow_dagster import convert  # doctest: +SKIP
-    >>> convert("events.csv", "events.parquet").rows_written  # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> from logflow_dagster import convert
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = pathlib.Path(tmp, "events.csv").write_text("id,name\\n1,ada\\n2,bob\\n")
+    ...     convert(f"{tmp}/events.csv", f"{tmp}/events.parquet").rows_written
+    2
 """
 
 from __future__ import annotations

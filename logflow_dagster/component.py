@@ -123,9 +123,13 @@ class LogflowComponent(LogflowAttributes, dg.Component, dg.Resolvable):
             LogflowConfigError: Naming the file, line and key of each problem.
 
         Example:
-            >>> LogflowComponent(config_file="logflow.yaml").project_config(
-            ...     Path("defs/events")).sources[0].table  # doctest: +SKIP
-            'raw.events'
+            >>> import tempfile
+            >>> yaml = "sources:\\n  - {name: events, landing: in, table: raw.events}\\n"
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     _ = Path(tmp, "logflow.yaml").write_text(yaml)
+            ...     config = LogflowComponent(config_file="logflow.yaml").project_config(Path(tmp))
+            ...     config.sources[0].table, config.root == tmp
+            ('raw.events', True)
         """
         inline = self.model_dump(include=set(self.model_fields_set) & _PROJECT_FIELDS)
         raw: dict[str, Any] = {}

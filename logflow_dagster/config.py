@@ -343,8 +343,14 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         UsageError: For a missing file, bad YAML or an unset variable, naming the file.
 
     Example:
-        >>> read_config("logflow.yaml")["sources"][0]["table"]  # doctest: +SKIP
-        'raw.orders_csv'
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = Path(tmp, "logflow.yaml").write_text("project: ${USER_NAME}_lake\\n")
+        ...     os.environ["USER_NAME"] = "ada"
+        ...     raw = read_config(Path(tmp, "logflow.yaml"))
+        ...     del os.environ["USER_NAME"]
+        >>> raw["project"], raw["root"] == tmp
+        ('ada_lake', True)
     """
     return _read(path)[0]
 
@@ -356,7 +362,13 @@ def load_config(path: str | os.PathLike[str] = "logflow.yaml") -> ProjectConfig:
         UsageError: Naming the file, the line, the key path and what was expected.
 
     Example:
-        >>> cfg = load_config("logflow.yaml")  # doctest: +SKIP
+        >>> import tempfile
+        >>> yaml = "sources:\\n  - {name: orders, landing: landing, table: raw.orders}\\n"
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = Path(tmp, "logflow.yaml").write_text(yaml)
+        ...     cfg = load_config(Path(tmp, "logflow.yaml"))
+        >>> cfg.sources[0].table, cfg.sources[0].partitioning, cfg.lineage.transport
+        ('raw.orders', 'file', 'file')
     """
     raw, text = _read(path)
     return parse_config(raw, source=str(Path(path)), text=text)

@@ -51,9 +51,15 @@ def run_once(root: Path, *, settle_s: float = 1.0, workers: int = 1) -> RunSumma
         workers: Partition runs at once, each in its own process (Iceberg commits retry on
             conflicts, so runs into one table may overlap).
 
-    Example:
-        >>> run_once(Path("logflow-demo")).runs  # doctest: +SKIP
-        3
+    Examples:
+        .. code-block:: python
+
+            from pathlib import Path
+            from logflow_dagster.runner import run_once
+
+            # a project made by `logflow init logflow-demo --samples`: three landed files
+            summary = run_once(Path("logflow-demo"))
+            print(summary.runs, summary.rows_written, summary.checks_failed)
     """
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     os.environ["DAGSTER_HOME"] = str(dagster_home(root).resolve())
@@ -155,9 +161,13 @@ def dev_command(root: Path, *, host: str = "127.0.0.1", port: int = 3000
         UsageError: The folder has no ``workspace.yaml`` (or ``definitions.py``).
 
     Example:
-        >>> argv, env, cwd = dev_command(Path("logflow-demo"))  # doctest: +SKIP
-        >>> env["DAGSTER_HOME"]  # doctest: +SKIP
-        '/home/me/logflow-demo/.logflow/dagster'
+        >>> import tempfile
+        >>> from logflow_dagster.scaffold import init_project
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = init_project(Path(tmp))
+        ...     argv, env, cwd = dev_command(Path(tmp), port=3001)
+        ...     argv[-5:], Path(env["DAGSTER_HOME"]).relative_to(cwd).as_posix()
+        (['workspace.yaml', '-h', '127.0.0.1', '-p', '3001'], '.logflow/dagster')
     """
     import sys
 

@@ -233,7 +233,13 @@ def init_project(root: Path, *, samples: bool = False) -> list[Path]:
     """Writes a project into ``root`` (existing files are kept); returns what it wrote.
 
     Example:
-        >>> init_project(Path("myproject"), samples=True)  # doctest: +SKIP
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     written = [p.relative_to(tmp).as_posix() for p in init_project(Path(tmp))]
+        ...     init_project(Path(tmp))  # a second run keeps every file: writes nothing
+        []
+        >>> sorted(written)[:3]
+        ['definitions.py', 'logflow.yaml', 'quality/__init__.py']
     """
     root.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

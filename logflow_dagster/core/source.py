@@ -61,8 +61,13 @@ class Source:
             that another program truncates ends the process with SIGBUS).
 
     Example:
-        >>> src = Source.open_path("events.csv.gz")  # doctest: +SKIP
-        >>> src.head()[:20]  # decompressed bytes  # doctest: +SKIP
+        >>> import gzip, pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = pathlib.Path(tmp, "events.csv.gz")
+        ...     _ = path.write_bytes(gzip.compress(b"id,name\\n1,ada\\n"))
+        ...     src = Source.open_path(path)
+        ...     src.compression, src.head()[:8]  # the head is decompressed
+        ('gzip', b'id,name\\n')
     """
 
     path: str
@@ -138,8 +143,14 @@ class Source:
         folders (where files can be rewritten in place) and on for ``logflow convert``.
 
         Example:
-            >>> mapped = Source.open_path("events.csv").map()  # doctest: +SKIP
-            >>> mapped[:8]  # doctest: +SKIP
+            >>> import pathlib, tempfile
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     path = pathlib.Path(tmp, "events.csv")
+            ...     _ = path.write_bytes(b"case_id,activity\\n1,start\\n")
+            ...     Source.open_path(path).map() is None  # mapping was not allowed
+            ...     with Source.open_path(path, mmap=True).map() as mapped:
+            ...         mapped[:8]
+            True
             b'case_id,'
         """
         wanted = {"1": True, "0": False}.get(os.environ.get(MMAP_ENV, ""), self.allow_mmap)
@@ -200,7 +211,14 @@ def release_pages(mapped: mmap.mmap, end: int, start: int = 0) -> None:
     file's pages stay in the page cache and are read again if touched.
 
     Example:
-        >>> release_pages(Source.open_path("events.csv").map(), 1 << 20)  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = pathlib.Path(tmp, "events.csv")
+        ...     _ = path.write_bytes(b"id\\n" + b"1\\n" * 10_000)
+        ...     with Source.open_path(path, mmap=True).map() as mapped:
+        ...         release_pages(mapped, 1 << 20)
+        ...         mapped[:3]  # a released page is read again when touched
+        b'id\\n'
     """
     advice = getattr(mmap, "MADV_DONTNEED", None)
     start -= start % mmap.PAGESIZE

@@ -4,8 +4,13 @@ table maintenance (compaction, snapshot expiry with file deletion, orphan remova
 Dagster-free: the Dagster layer wraps these functions; nothing here imports dagster.
 
 Example:
-    >>> from logflow_dagster.lakehouse import CatalogConfig, open_catalog  # doctest: +SKIP
-    >>> catalog = open_catalog(CatalogConfig.embedded("."))  # doctest: +SKIP
+    >>> import tempfile
+    >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     catalog = open_catalog(CatalogConfig.embedded(tmp))  # SQLite under tmp/.logflow
+    ...     catalog.list_namespaces()
+    ...     close_catalog(catalog)
+    []
 """
 
 from __future__ import annotations

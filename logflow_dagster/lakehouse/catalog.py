@@ -168,8 +168,13 @@ def open_catalog(config: CatalogConfig) -> Catalog:
         A pyiceberg catalog (``SqlCatalog`` or ``RestCatalog``).
 
     Example:
-        >>> cat = open_catalog(CatalogConfig.embedded(tmp_path))  # doctest: +SKIP
-        >>> ensure_namespace(cat, "raw")  # doctest: +SKIP
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     cat = open_catalog(CatalogConfig.embedded(tmp))
+        ...     _ = ensure_namespace(cat, "raw")
+        ...     cat.list_namespaces(), sorted(p.name for p in Path(tmp, ".logflow").iterdir())
+        ...     close_catalog(cat)
+        ([('raw',)], ['catalog.db', 'warehouse'])
     """
     _prepare_local(config)
     properties = {**config.properties, "uri": config.uri, "warehouse": config.warehouse}
@@ -191,8 +196,12 @@ def ensure_namespace(catalog: Catalog, namespace: str | tuple[str, ...]) -> tupl
         The namespace as a tuple.
 
     Example:
-        >>> ensure_namespace(cat, "raw")  # doctest: +SKIP
-        ('raw',)
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     cat = open_catalog(CatalogConfig.embedded(tmp))
+        ...     ensure_namespace(cat, "raw"), ensure_namespace(cat, "raw")  # the second: no-op
+        ...     close_catalog(cat)
+        (('raw',), ('raw',))
     """
     ident = tuple(namespace.split(".")) if isinstance(namespace, str) else tuple(namespace)
     try:
@@ -207,7 +216,13 @@ def close_catalog(catalog: Catalog) -> None:
     """Release a SQL catalog's connection pool (no-op for other kinds).
 
     Example:
-        >>> close_catalog(cat)  # doctest: +SKIP
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     cat = open_catalog(CatalogConfig.embedded(tmp))
+        ...     _ = cat.list_namespaces()  # leaves one open connection in the pool
+        ...     close_catalog(cat)
+        ...     cat.engine.pool.checkedin()  # the pool holds no connection any more
+        0
     """
     engine = getattr(catalog, "engine", None)
     if engine is not None:

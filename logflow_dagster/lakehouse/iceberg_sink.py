@@ -75,8 +75,19 @@ class IcebergSink:
             the run before anything is written.
 
     Example:
-        >>> sink = IcebergSink(catalog, "events.orders", source_uri="file:///in.csv",
-        ...                    source_hash="ab12")  # doctest: +SKIP
+        >>> import tempfile, pyarrow as pa
+        >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+        >>> catalog.create_namespace("raw")
+        >>> sink = IcebergSink(catalog, "raw.orders", source_uri="file:///in.csv",
+        ...                    source_hash="ab12")
+        >>> batch = pa.record_batch({"id": [1, 2]})
+        >>> sink.write(batch, segment=0)
+        >>> files = sink.finish(batch.schema, metadata={})  # one commit, one snapshot
+        >>> catalog.load_table("raw.orders").scan().to_arrow().column_names
+        ['id', '_source_uri', '_source_hash', '_ingested_at']
+        >>> close_catalog(catalog); tmp.cleanup()
     """
 
     def __init__(

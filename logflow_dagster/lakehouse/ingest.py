@@ -78,9 +78,15 @@ def ingest(
         The :class:`IngestResult` with ``table``, ``snapshot_id`` and ``data_files``.
 
     Example:
-        >>> r = ingest("landing/orders.csv", "raw.orders", partition_by=["day(timestamp)"])
-        ... # doctest: +SKIP
-        >>> r.snapshot_id, r.rows_written  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> csv = "id,ts\\n1,2024-03-01T10:00:00Z\\n2,2024-03-02T11:00:00Z\\n"
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = pathlib.Path(tmp, "orders.csv").write_text(csv)
+        ...     r = ingest(f"{tmp}/orders.csv", "raw.orders", project_dir=tmp,
+        ...                partition_by=["day(ts)"])
+        ...     again = ingest(f"{tmp}/orders.csv", "raw.orders", project_dir=tmp)
+        >>> r.rows_written, len(r.data_files), again.skipped  # one file per day; same file: skipped
+        (2, 2, True)
     """
     table = validate_table_name(table)
     reading = reading or ReadOptions()

@@ -18,7 +18,26 @@ def snapshot_for(table: Any, *, snapshot_id: int | None = None,
         UsageError: For an unknown snapshot id or a time before the table's first snapshot.
 
     Example:
-        >>> snap = snapshot_for(table, as_of=datetime(2026, 1, 1, tzinfo=UTC))  # doctest: +SKIP
+        >>> import tempfile, pyarrow as pa
+        >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+        >>> catalog.create_namespace("raw")
+        >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+        >>> table.append(pa.table({"id": [1, 2]}))
+        >>> table.append(pa.table({"id": [3]}))
+        >>> first, second = table.snapshots()
+        >>> snapshot_for(table) == second
+        True
+        >>> snapshot_for(table, snapshot_id=first.snapshot_id) == first
+        True
+        >>> from datetime import UTC
+        >>> try:
+        ...     snapshot_for(table, as_of=datetime(2000, 1, 1, tzinfo=UTC))
+        ... except UsageError as err:
+        ...     print(err)
+        table has no snapshot at or before 2000-01-01T00:00:00+00:00
+        >>> close_catalog(catalog); tmp.cleanup()
     """
     if snapshot_id is not None and as_of is not None:
         raise UsageError("give a snapshot id or a time, not both")
@@ -52,8 +71,19 @@ def read_table(table: Any, *, snapshot_id: int | None = None, as_of: datetime | 
         limit: At most this many rows.
 
     Example:
-        >>> reader = read_table(table, snapshot_id=first_id)  # doctest: +SKIP
-        >>> reader.read_all().num_rows  # doctest: +SKIP
+        >>> import tempfile, pyarrow as pa
+        >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+        >>> catalog.create_namespace("raw")
+        >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+        >>> table.append(pa.table({"id": [1, 2]}))
+        >>> table.append(pa.table({"id": [3]}))
+        >>> first_id = table.snapshots()[0].snapshot_id
+        >>> old = read_table(table, snapshot_id=first_id).read_all()
+        >>> old.num_rows, read_table(table).read_all().num_rows
+        (2, 3)
+        >>> close_catalog(catalog); tmp.cleanup()
     """
     snap = snapshot_for(table, snapshot_id=snapshot_id, as_of=as_of)
     if snap is None:  # an empty table

@@ -115,7 +115,17 @@ class ObjectStorage:
         """Storage for a pyiceberg table's location, using the table IO's properties.
 
         Example:
-            >>> ObjectStorage.for_table(table).list(table.location())  # doctest: +SKIP
+            >>> import tempfile, pyarrow as pa
+            >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+            >>> tmp = tempfile.TemporaryDirectory()
+            >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+            >>> catalog.create_namespace("raw")
+            >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+            >>> table.append(pa.table({"id": [1, 2]}))
+            >>> files = ObjectStorage.for_table(table).list(table.location())
+            >>> sorted({f.path.rsplit("/", 2)[1] for f in files})
+            ['data', 'metadata']
+            >>> close_catalog(catalog); tmp.cleanup()
         """
         location: str = table.location()  # type: ignore[attr-defined]
         props = getattr(getattr(table, "io", None), "properties", {}) or {}
@@ -202,8 +212,12 @@ class ObjectStorage:
         """Open a file for reading (random access).
 
         Example:
-            >>> with store.open_input("s3://b/k.parquet") as f:  # doctest: +SKIP
-            ...     head = f.read(4)
+            >>> import pathlib, tempfile
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     _ = pathlib.Path(tmp, "k.bin").write_bytes(b"PAR1....")
+            ...     with ObjectStorage(f"file://{tmp}").open_input(f"file://{tmp}/k.bin") as f:
+            ...         f.read(4)
+            b'PAR1'
         """
         return self.fs.open_input_file(self._path(uri))
 
@@ -211,8 +225,12 @@ class ObjectStorage:
         """Open a file for writing (local parent folders are created; object stores need none).
 
         Example:
-            >>> with store.open_output("file:///tmp/x.bin") as f:  # doctest: +SKIP
-            ...     f.write(b"hi")
+            >>> import pathlib, tempfile
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     with ObjectStorage(f"file://{tmp}").open_output(f"file://{tmp}/new/x.bin") as f:
+            ...         _ = f.write(b"hi")
+            ...     pathlib.Path(tmp, "new", "x.bin").read_bytes()
+            b'hi'
         """
         path = self._path(uri)
         if self.scheme == "file":

@@ -57,8 +57,12 @@ def write_rows(reader: pa.RecordBatchReader, path: str | None, fmt: str | None =
     Example:
         >>> r = pa.RecordBatchReader.from_batches(
         ...     pa.schema([("a", pa.int64())]), [pa.record_batch({"a": [1, 2]})])
-        >>> write_rows(r, "rows.jsonl")  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     write_rows(r, f"{tmp}/rows.jsonl")
+        ...     pathlib.Path(tmp, "rows.jsonl").read_text().splitlines()
         2
+        ['{"a": 1}', '{"a": 2}']
     """
     fmt = format_of(path, fmt)
     if fmt == "parquet":

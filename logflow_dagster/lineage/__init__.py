@@ -5,11 +5,19 @@ an ingest asset is one OpenLineage run: START, then COMPLETE with the schema, Ic
 quality profile and rule outcomes of the written table, or FAIL with the error.
 
 Example:
-    >>> from logflow_dagster.lineage import LineageEmitter, run_id_for  # doctest: +SKIP
-    >>> emitter = LineageEmitter.from_config(project_config)  # doctest: +SKIP
-    >>> run_id = run_id_for(context.run_id, "raw.orders", context.partition_key)  # doctest: +SKIP
-    >>> emitter.start(run_id, "raw.orders", landing_path, table="raw.orders")  # doctest: +SKIP
-    >>> emitter.complete(run_id, "raw.orders", result, assertions)  # doctest: +SKIP
+    >>> import json, pathlib, tempfile
+    >>> from logflow_dagster import convert
+    >>> from logflow_dagster.config import ProjectConfig
+    >>> from logflow_dagster.lineage import LineageEmitter, run_id_for
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = pathlib.Path(tmp, "orders.csv").write_text("id\\n1\\n2\\n")
+    ...     emitter = LineageEmitter.from_config(ProjectConfig(root=tmp))  # file transport
+    ...     run_id = run_id_for("dagster-run-id", "raw.orders", "2024-03-01")
+    ...     _ = emitter.start(run_id, "raw.orders", f"{tmp}/orders.csv", table="raw.orders")
+    ...     result = convert(f"{tmp}/orders.csv", f"{tmp}/orders.parquet")
+    ...     _ = emitter.complete(run_id, "raw.orders", result, [("not_null", True, "id")])
+    ...     [json.loads(line)["eventType"] for line in emitter.path.read_text().splitlines()]
+    ['START', 'COMPLETE']
 """
 
 from __future__ import annotations

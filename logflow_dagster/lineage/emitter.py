@@ -19,10 +19,14 @@ A failed emit (server down, unwritable file) is logged as a warning and reported
 ``raise_errors=True``.
 
 Example:
-    >>> emitter = LineageEmitter.from_config(load_config("logflow.yaml"))  # doctest: +SKIP
-    >>> run_id = run_id_for(context.run_id, "raw.orders")  # doctest: +SKIP
-    >>> emitter.start(run_id, "raw.orders", path, table="raw.orders")  # doctest: +SKIP
-    >>> emitter.complete(run_id, "raw.orders", result, [("not_null", True, "id")])  # doctest: +SKIP
+    >>> import tempfile
+    >>> from logflow_dagster.lineage import run_id_for
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     emitter = LineageEmitter(LineageConfig(transport="file", path="events.jsonl"), tmp)
+    ...     run_id = run_id_for("dagster-run-id", "raw.orders")
+    ...     event = emitter.start(run_id, "raw.orders", f"{tmp}/in.csv", table="raw.orders")
+    ...     emitter.path.name, event.eventType.value, emitter.path.read_text().count("\\n")
+    ('events.jsonl', 'START', 1)
 """
 
 from __future__ import annotations

@@ -204,8 +204,15 @@ def ingest_file(
             event).
 
     Example:
-        >>> report = ingest_file(Project.load("."), "landing/a.csv", "raw.a")  # doctest: +SKIP
-        >>> report.result.rows_written, report.failed_blocking  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> yaml = ("sources: [{name: a, landing: in, table: raw.a}]\\n"
+        ...         "checks: {raw.a: [{type: range, column: n, min: 0, blocking: true}]}\\n")
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = pathlib.Path(tmp, "logflow.yaml").write_text(yaml)
+        ...     _ = pathlib.Path(tmp, "a.csv").write_text("n\\n1\\n-2\\n")
+        ...     report = ingest_file(Project.load(tmp), f"{tmp}/a.csv", "raw.a")
+        >>> report.result.rows_written, report.failed_blocking
+        (2, ['range_n'])
     """
     if table is None:
         if source is None:

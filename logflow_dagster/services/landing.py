@@ -16,8 +16,17 @@ def landing_ready(project: Project, source: SourceConfig, state: LandingState
     ``state``. The key is the file's own for per-file partitioning, else its window's.
 
     Example:
-        >>> landing_ready(Project.load("."), source, LandingState())  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> yaml = "sources:\\n  - {name: a, landing: in, table: raw.a}\\n"
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = pathlib.Path(tmp, "logflow.yaml").write_text(yaml)
+        ...     pathlib.Path(tmp, "in").mkdir()
+        ...     _ = pathlib.Path(tmp, "in", "a.csv").write_text("id\\n1\\n")
+        ...     project, state = Project.load(tmp), LandingState()
+        ...     landing_ready(project, project.config.sources[0], state)  # first seen: wait
+        ...     [key for key, _, _ in landing_ready(project, project.config.sources[0], state)]
         []
+        ['in/a.csv']
     """
     ready = scan_landing(project.root, source.landing, state,
                          properties=project.config.catalog.properties)
@@ -31,8 +40,19 @@ def files_for_partition(project: Project, source: SourceConfig, key: str) -> lis
     modified in the window ``key`` names.
 
     Example:
-        >>> [f.key for f in files_for_partition(project, source, "2024-03-01")]  # doctest: +SKIP
-        ['landing/a.csv', 'landing/b.csv']
+        >>> import os, pathlib, tempfile
+        >>> yaml = ("sources:\\n  - {name: a, landing: in, table: raw.a, partitioning: daily,"
+        ...         " partition_start: '2024-03-01'}\\n")
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = pathlib.Path(tmp, "logflow.yaml").write_text(yaml)
+        ...     pathlib.Path(tmp, "in").mkdir()
+        ...     for day, mtime in (("1", 1709294400), ("2", 1709380800)):  # 2024-03-01/02 12:00Z
+        ...         _ = pathlib.Path(tmp, "in", f"{day}.csv").write_text("id\\n1\\n")
+        ...         os.utime(pathlib.Path(tmp, "in", f"{day}.csv"), (mtime, mtime))
+        ...     project = Project.load(tmp)
+        ...     source = project.config.sources[0]
+        ...     [f.key for f in files_for_partition(project, source, "2024-03-01")]
+        ['in/1.csv']
     """
     files = list_landing(project.root, source.landing, project.config.catalog.properties)
     if source.partitioning == "file":

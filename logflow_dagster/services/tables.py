@@ -74,8 +74,13 @@ def list_tables(project: Project) -> list[TableInfo]:
     """Every table of the project's catalog, described.
 
     Example:
-        >>> [t.table for t in list_tables(Project.load("logflow-demo"))]  # doctest: +SKIP
-        ['raw.orders_csv', 'raw.orders_jsonl', 'raw.orders_xes']
+        >>> import pathlib, tempfile
+        >>> from logflow_dagster.lakehouse.ingest import ingest
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = pathlib.Path(tmp, "a.csv").write_text("id\\n1\\n2\\n")
+        ...     _ = ingest(f"{tmp}/a.csv", "raw.orders", project_dir=tmp)
+        ...     [(t.table, t.rows, t.data_files) for t in list_tables(Project.load(tmp))]
+        [('raw.orders', 2, 1)]
     """
     out = []
     with project.open_catalog() as catalog:

@@ -315,13 +315,18 @@ class AvroDecoder(Decoder):
     ``info``: ``codec``, and ``avro_record``: the full name of the writer schema's record.
 
     Example:
-        >>> from logflow_dagster.core.source import Source  # doctest: +SKIP
-        >>> from logflow_dagster.core.detect.result import Detection  # doctest: +SKIP
-        >>> from logflow_dagster.core.decoders import DecodeOptions  # doctest: +SKIP
-        >>> dec = AvroDecoder(Source.open_path("events.avro"), Detection("avro"),
-        ...                   DecodeOptions(batch_size=1000))  # doctest: +SKIP
-        >>> [step.batch.num_rows for step in dec.batches()]  # doctest: +SKIP
-        [1000, 1000, 412]
+        >>> import tempfile, fastavro
+        >>> from logflow_dagster.core.source import Source
+        >>> from logflow_dagster.core.detect.result import Detection
+        >>> from logflow_dagster.core.decoders import DecodeOptions
+        >>> schema = {"type": "record", "name": "Event", "fields": [{"name": "id", "type": "long"}]}
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     with open(f"{tmp}/events.avro", "wb") as f:
+        ...         fastavro.writer(f, schema, [{"id": i} for i in range(5)])
+        ...     dec = AvroDecoder(Source.open_path(f"{tmp}/events.avro"), Detection("avro"),
+        ...                       DecodeOptions(batch_size=2))
+        ...     [step.batch.num_rows for step in dec.batches()]
+        [2, 2, 1]
     """
 
     format = "avro"

@@ -371,11 +371,18 @@ class LogDecoder(Decoder):
     ``syslog_year`` for RFC 3164).
 
     Example:
+        >>> import pathlib, tempfile
         >>> from logflow_dagster.core.decoders import DecodeOptions
-        >>> src = Source.open_path("access.log")  # doctest: +SKIP
-        >>> det = Detection("log", encoding="utf-8", log_grammar="combined")  # doctest: +SKIP
-        >>> out = list(LogDecoder(src, det, DecodeOptions()).batches())  # doctest: +SKIP
-        >>> out[0].batch.column("status")  # doctest: +SKIP
+        >>> from logflow_dagster.core.detect.result import Detection
+        >>> from logflow_dagster.core.source import Source
+        >>> line = '10.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 512 "-" "-"'
+        >>> det = Detection("log", encoding="utf-8", log_grammar="combined")
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = pathlib.Path(tmp, "access.log").write_text(line + "\\n")
+        ...     src = Source.open_path(f"{tmp}/access.log")
+        ...     out = list(LogDecoder(src, det, DecodeOptions()).batches())
+        >>> out[0].batch.column("status").to_pylist(), out[0].batch.column("path").to_pylist()
+        ([200], ['/'])
     """
 
     format = "log"

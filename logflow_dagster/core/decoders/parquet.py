@@ -118,13 +118,16 @@ class ParquetDecoder(Decoder):
     INT96 timestamps.
 
     Example:
-        >>> from logflow_dagster.core.source import Source  # doctest: +SKIP
-        >>> from logflow_dagster.core.detect.result import Detection  # doctest: +SKIP
-        >>> from logflow_dagster.core.decoders import DecodeOptions  # doctest: +SKIP
-        >>> dec = ParquetDecoder(Source.open_path("t.parquet"), Detection("parquet"),
-        ...                      DecodeOptions(batch_size=10_000))  # doctest: +SKIP
-        >>> sum(step.records for step in dec.batches())  # doctest: +SKIP
-        25000
+        >>> import tempfile, pyarrow.parquet as pq
+        >>> from logflow_dagster.core.source import Source
+        >>> from logflow_dagster.core.detect.result import Detection
+        >>> from logflow_dagster.core.decoders import DecodeOptions
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     pq.write_table(pa.table({"id": range(5)}), f"{tmp}/t.parquet")
+        ...     dec = ParquetDecoder(Source.open_path(f"{tmp}/t.parquet"), Detection("parquet"),
+        ...                          DecodeOptions(batch_size=2))
+        ...     [step.records for step in dec.batches()], dec.info["rows"]
+        ([2, 2, 1], 5)
     """
 
     format = "parquet"

@@ -160,10 +160,15 @@ class XesDecoder(Decoder):
         >>> from logflow_dagster.core.decoders import DecodeOptions, get_decoder
         >>> from logflow_dagster.core.detect.result import Detection
         >>> from logflow_dagster.core.source import Source
-        >>> src = Source.open_path("log.xes.gz")  # doctest: +SKIP
-        >>> dec = get_decoder("xes")(src, Detection("xes"), DecodeOptions())  # doctest: +SKIP
-        >>> next(dec.batches()).batch.column_names[:2]  # doctest: +SKIP
-        ['concept:name', 'time:timestamp']
+        >>> import pathlib, tempfile
+        >>> xes = ('<log><trace><string key="concept:name" value="c1"/><event>'
+        ...        '<string key="concept:name" value="start"/></event></trace></log>')
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = pathlib.Path(tmp, "log.xes").write_text(xes)
+        ...     dec = get_decoder("xes")(Source.open_path(f"{tmp}/log.xes"), Detection("xes"),
+        ...                              DecodeOptions())
+        ...     next(dec.batches()).batch.to_pylist()
+        [{'concept:name': 'start', 'case:concept:name': 'c1'}]
     """
 
     format = "xes"

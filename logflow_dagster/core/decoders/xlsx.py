@@ -195,13 +195,20 @@ class XlsxDecoder(Decoder):
     them (so numbers stored as text convert too). ``info["sheet"]`` is the sheet read.
 
     Example:
-        >>> from logflow_dagster.core.source import Source  # doctest: +SKIP
-        >>> from logflow_dagster.core.detect.result import Detection  # doctest: +SKIP
-        >>> from logflow_dagster.core.decoders import DecodeOptions  # doctest: +SKIP
-        >>> dec = XlsxDecoder(Source.open_path("book.xlsx"), Detection("xlsx"),
-        ...                   DecodeOptions(sheet="orders"))  # doctest: +SKIP
-        >>> [step.batch.num_rows for step in dec.batches()]  # doctest: +SKIP
-        [120]
+        >>> import tempfile, openpyxl
+        >>> from logflow_dagster.core.source import Source
+        >>> from logflow_dagster.core.detect.result import Detection
+        >>> from logflow_dagster.core.decoders import DecodeOptions
+        >>> book = openpyxl.Workbook()
+        >>> book.active.title = "orders"
+        >>> for row in [("id", "qty"), (1, 3), (2, 4)]:
+        ...     book.active.append(row)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     book.save(f"{tmp}/book.xlsx")
+        ...     dec = XlsxDecoder(Source.open_path(f"{tmp}/book.xlsx"), Detection("xlsx"),
+        ...                       DecodeOptions(sheet="orders"))
+        ...     [step.batch.to_pylist() for step in dec.batches()]
+        [[{'id': 1, 'qty': 3}, {'id': 2, 'qty': 4}]]
     """
 
     format = "xlsx"

@@ -68,7 +68,10 @@ def read_head(source: Source) -> bytes:
     """The input's head (decompressed), a :class:`DataError` when it cannot be read.
 
     Example:
-        >>> read_head(Source.open_path("orders.xml"))[:5]  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = pathlib.Path(tmp, "orders.xml").write_text('<?xml version="1.0"?><orders/>')
+        ...     read_head(Source.open_path(f"{tmp}/orders.xml"))[:5]
         b'<?xml'
     """
     try:
@@ -85,7 +88,11 @@ def read_tail(source: Source, line: int, cap: int = RAW_CAP) -> str:
     note appended.
 
     Example:
-        >>> read_tail(Source.open_path("broken.xml"), 3)  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = pathlib.Path(tmp, "broken.xml")
+        ...     _ = path.write_text('<orders>\\n<row id="1"/>\\n<row id="2"><qty>4</qt\\n')
+        ...     read_tail(Source.open_path(path), 3)
         '<row id="2"><qty>4</qt\\n'
     """
     encoding = xml_encoding(read_head(source))
@@ -163,8 +170,14 @@ class MarkupStream:
         error: The syntax error that ended the stream, if one did.
 
     Example:
-        >>> stream = MarkupStream(Source.open_path("a.xml"), "{*}row")  # doctest: +SKIP
-        >>> for event, element in stream.events(): ...  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = pathlib.Path(tmp, "a.xml")
+        ...     _ = path.write_text('<t>\\n<row id="1"/>\\n<row id="2">\\n</t>')
+        ...     stream = MarkupStream(Source.open_path(path), "{*}row")
+        ...     ends = [el.get("id") for event, el in stream.events() if event == "end"]
+        >>> ends, stream.error.lineno
+        (['1'], 4)
     """
 
     source: Source
@@ -232,10 +245,13 @@ class XmlDecoder(Decoder):
     Example:
         >>> from logflow_dagster.core.decoders import DecodeOptions, get_decoder
         >>> from logflow_dagster.core.detect.result import Detection
-        >>> src = Source.open_path("orders.xml")  # doctest: +SKIP
-        >>> dec = get_decoder("xml")(src, Detection("xml"), DecodeOptions())  # doctest: +SKIP
-        >>> [b.batch.num_rows for b in dec.batches()]  # doctest: +SKIP
-        [2]
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = pathlib.Path(tmp, "orders.xml")
+        ...     _ = path.write_text('<orders><row id="1"><qty>3</qty></row><row id="2"/></orders>')
+        ...     dec = get_decoder("xml")(Source.open_path(path), Detection("xml"), DecodeOptions())
+        ...     [b.batch.to_pylist() for b in dec.batches()]
+        [[{'id': 1, 'qty': 3}, {'id': 2, 'qty': None}]]
     """
 
     format = "xml"

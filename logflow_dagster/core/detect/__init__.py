@@ -45,10 +45,13 @@ def detect(
         encoding, delimiter, header, decimal, log_grammar: Overrides of what detection finds.
 
     Example:
-        >>> src = Source.open_path("events.csv.gz")  # doctest: +SKIP
-        >>> d = detect(src)  # doctest: +SKIP
-        >>> d.format, d.compression, d.dialect.delimiter  # doctest: +SKIP
-        ('csv', 'gzip', ',')
+        >>> import gzip, pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = pathlib.Path(tmp, "events.csv.gz")
+        ...     _ = path.write_bytes(gzip.compress(b"id;name\\n1;ada\\n2;bob\\n"))
+        ...     d = detect(Source.open_path(path))
+        >>> d.format, d.compression, d.dialect.delimiter
+        ('csv', 'gzip', ';')
     """
     head = source.head()
     complete = source.size is not None and source.compression is None and len(head) < 1 << 16

@@ -22,9 +22,14 @@ class QuarantineWriter:
     ``reason`` and ``raw`` (the record's text as it was in the input).
 
     Example:
-        >>> w = QuarantineWriter("/tmp/q.jsonl", source="in.csv")  # doctest: +SKIP
-        >>> w.write([RowError("bad", line=3, raw="1,x")])  # doctest: +SKIP
-        >>> w.close()  # doctest: +SKIP
+        >>> import json, pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     w = QuarantineWriter(f"{tmp}/q.jsonl", source="in.csv")
+        ...     w.write([RowError("expected int64", line=3, raw="1,x", column="n", value="x")])
+        ...     w.close()
+        ...     entry = json.loads(pathlib.Path(tmp, "q.jsonl").read_text())
+        >>> entry["line"], entry["column"], entry["raw"]
+        (3, 'n', '1,x')
     """
 
     def __init__(self, path: str, *, source: str) -> None:

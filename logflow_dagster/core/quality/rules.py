@@ -383,7 +383,13 @@ def evaluate_rules(rules: Iterable[Rule], data: RuleData, *,
     """Evaluates every rule; one that cannot run (no such column, bad import) fails, saying why.
 
     Example:
-        >>> evaluate_rules(rules, RuleData(con, "iceberg_scan('...')", uri))  # doctest: +SKIP
+        >>> import duckdb
+        >>> rules = rules_from_config([{"type": "range", "column": "amount", "min": 0},
+        ...                            {"type": "not_null", "column": "id"}])
+        >>> rows = "(SELECT * FROM (VALUES (1, 5.0), (2, -1.0)) t(id, amount))"
+        >>> data = RuleData(duckdb.connect(), rows)
+        >>> {name: (o.passed, o.failing_count) for name, o in evaluate_rules(rules, data).items()}
+        {'range_amount': (False, 1), 'not_null_id': (True, 0)}
     """
     outcomes: dict[str, RuleOutcome] = {}
     for rule in rules:

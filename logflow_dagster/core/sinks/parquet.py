@@ -62,10 +62,14 @@ class ParquetSink:
     """Writes batches to ``dst``: a ``.parquet`` file, or a directory otherwise.
 
     Example:
-        >>> sink = ParquetSink("out.parquet", ParquetOptions())  # doctest: +SKIP
-        >>> sink.write(batch, segment=0)  # doctest: +SKIP
-        >>> meta = {"logflow.source": "in.csv"}
-        >>> files = sink.finish(final_schema, metadata=meta)  # doctest: +SKIP
+        >>> import tempfile
+        >>> batch = pa.record_batch({"id": [1, 2, 3]})
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     sink = ParquetSink(f"{tmp}/out.parquet", ParquetOptions())
+        ...     sink.write(batch, segment=0)
+        ...     files = sink.finish(batch.schema, metadata={"logflow.source": "in.csv"})
+        ...     pq.read_table(files[0]).column("id").to_pylist()
+        [1, 2, 3]
     """
 
     def __init__(self, dst: str, options: ParquetOptions) -> None:

@@ -10,10 +10,19 @@ duration):
 Example:
     >>> from datetime import timedelta
     >>> from logflow_dagster.lakehouse.maintenance import compact, expire_snapshots
-    >>> compact(table).files_after  # doctest: +SKIP
+    >>> import tempfile, pyarrow as pa
+    >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+    >>> catalog.create_namespace("raw")
+    >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+    >>> table.append(pa.table({"id": [1, 2]}))
+    >>> table.append(pa.table({"id": [3]}))
+    >>> compact(table).files_after  # two small files became one
     1
-    >>> expire_snapshots(table, older_than=timedelta(days=7)).deleted_paths  # doctest: +SKIP
-    402
+    >>> expire_snapshots(table, older_than=timedelta(0)).deleted_data_files  # the two old ones
+    2
+    >>> close_catalog(catalog); tmp.cleanup()
 """
 
 from __future__ import annotations

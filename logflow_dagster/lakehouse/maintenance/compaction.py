@@ -140,9 +140,19 @@ def compact(
             new files were removed again; re-run to compact the new state.
 
     Example:
-        >>> result = compact(table, target_file_size=64 * MiB)  # doctest: +SKIP
-        >>> result.files_before, result.files_after  # doctest: +SKIP
-        (200, 1)
+        >>> import tempfile, pyarrow as pa
+        >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+        >>> catalog.create_namespace("raw")
+        >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+        >>> table.append(pa.table({"id": [1, 2]}))
+        >>> table.append(pa.table({"id": [3]}))
+        >>> table.append(pa.table({"id": [4]}))
+        >>> result = compact(table, target_file_size=64 * MiB)
+        >>> result.files_before, result.files_after, result.rows
+        (3, 1, 4)
+        >>> close_catalog(catalog); tmp.cleanup()
     """
     from pyiceberg.exceptions import CommitFailedException, ValidationException
     from pyiceberg.manifest import FileFormat

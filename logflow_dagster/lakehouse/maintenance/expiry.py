@@ -116,10 +116,20 @@ def expire_snapshots(
         ValueError: If ``retain_last < 1`` or ``older_than`` is negative.
 
     Example:
-        >>> week = timedelta(days=7)
-        >>> r = expire_snapshots(table, older_than=week, retain_last=5)  # doctest: +SKIP
-        >>> r.expired_snapshot_ids, r.deleted_data_files  # doctest: +SKIP
-        ([4711, 4712], 3)
+        >>> import tempfile, pyarrow as pa
+        >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+        >>> catalog.create_namespace("raw")
+        >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+        >>> table.append(pa.table({"id": [1, 2]}))
+        >>> table.append(pa.table({"id": [3]}))
+        >>> table.append(pa.table({"id": [4]}))
+        >>> first = table.snapshots()[0].snapshot_id
+        >>> r = expire_snapshots(table, older_than=timedelta(0), retain_last=2)
+        >>> r.expired_snapshot_ids == [first], r.deleted_data_files  # appends share data files
+        (True, 0)
+        >>> close_catalog(catalog); tmp.cleanup()
     """
     if retain_last < 1 or older_than < timedelta(0):
         raise ValueError("need retain_last >= 1 and older_than >= 0")

@@ -58,9 +58,20 @@ def remove_orphans(
         ValueError: If ``older_than`` is negative.
 
     Example:
-        >>> r = remove_orphans(table, older_than=timedelta(days=3), dry_run=True)  # doctest: +SKIP
-        >>> r.orphan_paths  # doctest: +SKIP
-        ['file:///wh/ns/t/data/00000-0-lost.parquet']
+        >>> import tempfile, pyarrow as pa
+        >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+        >>> catalog.create_namespace("raw")
+        >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+        >>> table.append(pa.table({"id": [1, 2]}))
+        >>> stray = f"{table.location()}/data/lost.bin"
+        >>> with ObjectStorage.for_table(table).open_output(stray) as f:
+        ...     _ = f.write(b"left by a crashed writer")
+        >>> r = remove_orphans(table, older_than=timedelta(0), dry_run=True)
+        >>> [p.rsplit("/", 1)[1] for p in r.orphan_paths], r.dry_run
+        (['lost.bin'], True)
+        >>> close_catalog(catalog); tmp.cleanup()
     """
     if older_than < timedelta(0):
         raise ValueError("older_than must be >= 0")

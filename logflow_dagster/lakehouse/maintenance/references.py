@@ -48,8 +48,19 @@ class ManifestCache:
     """Live entries per manifest path, so shared manifests are read once per run.
 
     Example:
-        >>> cache = ManifestCache(table.io)  # doctest: +SKIP
-        >>> files = snapshot_files(table.metadata.snapshots, cache)  # doctest: +SKIP
+        >>> import tempfile, pyarrow as pa
+        >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+        >>> catalog.create_namespace("raw")
+        >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+        >>> table.append(pa.table({"id": [1, 2]}))
+        >>> table.append(pa.table({"id": [3]}))
+        >>> cache = ManifestCache(table.io)
+        >>> files = snapshot_files(table.metadata.snapshots, cache)  # reads each manifest once
+        >>> sorted(ref.kind for ref in files.values())
+        ['data', 'data', 'manifest', 'manifest', 'manifest_list', 'manifest_list']
+        >>> close_catalog(catalog); tmp.cleanup()
     """
 
     def __init__(self, io: FileIO) -> None:
@@ -97,7 +108,17 @@ def snapshot_files(snapshots: Iterable[Snapshot], cache: ManifestCache) -> Refer
         Canonical URI -> :class:`RefFile`.
 
     Example:
-        >>> refs = snapshot_files(table.snapshots(), ManifestCache(table.io))  # doctest: +SKIP
+        >>> import tempfile, pyarrow as pa
+        >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+        >>> catalog.create_namespace("raw")
+        >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+        >>> table.append(pa.table({"id": [1, 2]}))
+        >>> refs = snapshot_files(table.snapshots(), ManifestCache(table.io))
+        >>> sorted(ref.kind for ref in refs.values())
+        ['data', 'manifest', 'manifest_list']
+        >>> close_catalog(catalog); tmp.cleanup()
     """
     out: Referenced = {}
     manifests: dict[str, ManifestFile] = {}
@@ -118,8 +139,16 @@ def metadata_files(table: Table) -> Referenced:
     """The current and logged previous metadata.json files, statistics files and version hint.
 
     Example:
-        >>> sorted(metadata_files(table))[:1]  # doctest: +SKIP
-        ['file:///wh/ns/t/metadata/00000-....metadata.json']
+        >>> import tempfile, pyarrow as pa
+        >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+        >>> catalog.create_namespace("raw")
+        >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+        >>> table.append(pa.table({"id": [1, 2]}))
+        >>> sorted(uri.rsplit("/", 1)[1][:6] for uri in metadata_files(table))
+        ['00000-', '00001-', 'versio']
+        >>> close_catalog(catalog); tmp.cleanup()
     """
     meta = table.metadata
     out: Referenced = {}
@@ -138,8 +167,17 @@ def referenced_files(table: Table, cache: ManifestCache | None = None) -> Refere
     """Everything the table's current metadata keeps alive (all snapshots + metadata files).
 
     Example:
-        >>> "file:///wh/ns/t/data/x.parquet" in referenced_files(table)  # doctest: +SKIP
+        >>> import tempfile, pyarrow as pa
+        >>> from logflow_dagster.lakehouse import CatalogConfig, close_catalog, open_catalog
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> catalog = open_catalog(CatalogConfig.embedded(tmp.name))
+        >>> catalog.create_namespace("raw")
+        >>> table = catalog.create_table("raw.t", pa.schema([("id", pa.int64())]))
+        >>> table.append(pa.table({"id": [1, 2]}))
+        >>> data_file = table.scan().plan_files()[0].file.file_path
+        >>> canonical_uri(data_file) in referenced_files(table)
         True
+        >>> close_catalog(catalog); tmp.cleanup()
     """
     cache = cache or ManifestCache(table.io)
     return {**snapshot_files(table.metadata.snapshots, cache), **metadata_files(table)}
