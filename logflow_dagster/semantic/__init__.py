@@ -8,10 +8,13 @@
 * :mod:`.tables`: read-only SQL guard, snapshot-pinned ``iceberg_scan`` sources;
 * :mod:`.execute`, :mod:`.layer`: DuckDB execution and :class:`SemanticLayer`.
 
-Example:
-    >>> from logflow_dagster.semantic import SemanticLayer
-    >>> SemanticLayer.from_project("logflow-demo").meta()["cubes"][0]["name"]  # doctest: +SKIP
-    'orders'
+Examples:
+    .. code-block:: python
+
+        from logflow_dagster.semantic import SemanticLayer
+
+        with SemanticLayer.from_project("logflow-demo") as layer:
+            print([cube["name"] for cube in layer.meta()["cubes"]])
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ Example:
     GROUP BY
       "orders".region
     ORDER BY
-      "orders.total" DESC
+      "orders.total" DESC,
+      "orders.region" ASC
     LIMIT 10000
 """
 

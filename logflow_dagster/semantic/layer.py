@@ -7,10 +7,12 @@ DuckDB connection (:mod:`.execute`), shape the rows as Cube does. The router
 says why each other rollup could not); answers are cached (:mod:`.cache`) under the query,
 the identity's scope and the snapshot of every table read.
 
-Example:
-    >>> layer = SemanticLayer.from_project("logflow-demo")  # doctest: +SKIP
-    >>> layer.query({"measures": ["orders.count"]}).data  # doctest: +SKIP
-    [{'orders.count': '1000'}]
+Examples:
+    .. code-block:: python
+
+        with SemanticLayer.from_project("logflow-demo") as layer:
+            result = layer.query({"measures": ["sales.events"], "dimensions": ["sales.region"]})
+            print(result.source, result.data[:2])   # rollup:... or raw, rows keyed like Cube
 """
 
 from __future__ import annotations

@@ -2,10 +2,12 @@
 describe the model, run read-only SQL over the project's tables. The CLI, Dagster and the
 HTTP API call these and render the typed results their own way.
 
-Example:
-    >>> from logflow_dagster.services import semantic
-    >>> semantic.run_query(".", {"measures": ["orders.count"]}).data  # doctest: +SKIP
-    [{'orders.count': '1000'}]
+Examples:
+    .. code-block:: python
+
+        from logflow_dagster.services import semantic
+
+        semantic.run_query("logflow-demo", {"measures": ["sales.events"]}).data
 """
 
 from __future__ import annotations

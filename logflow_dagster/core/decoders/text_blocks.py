@@ -64,9 +64,14 @@ class MappedText:
         :meth:`Source.map`); ``None`` means it is to be streamed.
 
         Example:
-            >>> src = Source.open_path("a.csv")  # doctest: +SKIP
-            >>> text = MappedText.open(src, Detection("csv"))  # doctest: +SKIP
-            >>> bytes(text.view[text.start : text.start + 4])  # doctest: +SKIP
+            >>> import tempfile, pathlib
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     path = pathlib.Path(tmp, "a.csv")
+            ...     _ = path.write_bytes(b"id,n\\n1,2\\n")
+            ...     text = MappedText.open(Source.open_path(path, mmap=True), Detection("csv"))
+            ...     head = bytes(text.view[text.start : text.start + 4])
+            ...     text.view.release(); text.data.close()
+            >>> head
             b'id,n'
         """
         guess = EncodingGuess(detection.encoding or "utf-8", detection.bom)
@@ -119,9 +124,12 @@ def iter_text_blocks(
             ends a record: blocks are then views of the map, released by the caller.
 
     Example:
-        >>> src = Source.open_path("a.jsonl")  # doctest: +SKIP
-        >>> blocks = iter_text_blocks(src, Detection("jsonl"))  # doctest: +SKIP
-        >>> [(b.first_line, b.offset) for b in blocks]  # doctest: +SKIP
+        >>> import tempfile, pathlib
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = pathlib.Path(tmp, "a.jsonl")
+        ...     _ = path.write_text('{"a": 1}\\n{"a": 2}\\n')
+        ...     blocks = list(iter_text_blocks(Source.open_path(path), Detection("jsonl")))
+        >>> [(b.first_line, b.offset) for b in blocks]
         [(1, 0)]
     """
     if mapped is not None:

@@ -28,5 +28,6 @@ FROM "__dims"
 LEFT JOIN "__agg0"
   ON "__dims"."__d0" IS NOT DISTINCT FROM "__agg0"."__d0"
 ORDER BY
-  "orders.total" DESC
+  "orders.total" DESC,
+  "items.product" ASC
 LIMIT 10000

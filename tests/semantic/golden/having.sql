@@ -7,5 +7,6 @@ GROUP BY
 HAVING
   SUM("orders".amount) >= 100
 ORDER BY
-  "orders.total" DESC
+  "orders.total" DESC,
+  "orders.status" ASC
 LIMIT 10000

@@ -7,5 +7,6 @@ LEFT JOIN ICEBERG_SCAN('file:///wh/shop/customers/metadata/v1.metadata.json') AS
 GROUP BY
   "customers".name
 ORDER BY
-  "orders.count" DESC
+  "orders.count" DESC,
+  "customers.name" ASC
 LIMIT 10000

@@ -6,5 +6,6 @@ FROM ICEBERG_SCAN('file:///wh/shop/orders/metadata/v1.metadata.json') AS "orders
 GROUP BY
   "orders".status
 ORDER BY
-  "orders.total" DESC
+  "orders.total" DESC,
+  "orders.status" ASC
 LIMIT 10000

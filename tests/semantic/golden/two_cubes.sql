@@ -46,5 +46,6 @@ LEFT JOIN "__agg0"
 LEFT JOIN "__agg1"
   ON "__dims"."__d0" IS NOT DISTINCT FROM "__agg1"."__d0"
 ORDER BY
-  "orders.total" DESC
+  "orders.total" DESC,
+  "customers.country" ASC
 LIMIT 10000
