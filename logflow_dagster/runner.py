@@ -133,18 +133,22 @@ def _refresh_rollups(root: Path, config: Any, defs: Any, instance: Any,
 
     from .assets.rollups import rollup_key
     from .core.errors import UsageError
+    from .services import Project
     from .services.semantic import rollup_specs, rollup_status
 
     try:
         status = rollup_status(root)
     except UsageError:  # a table of the model is not ingested yet: nothing to build from
         return 0
-    tables = {s["rollup"]: s["table"] for s in rollup_specs(config)}
+    specs = {s["rollup"]: s for s in rollup_specs(config)}
+    from .services import list_tables
+
+    ingested = {t.table for t in list_tables(Project.from_config(config))}
     failed = 0
     for name, why in status.items():
-        if why is None:
-            continue
-        key = rollup_key(config, tables[name])
+        if why is None or not set(specs[name]["sources"]) <= ingested:
+            continue  # fresh, or a table it reads is not ingested yet (its ingest failed)
+        key = rollup_key(config, specs[name]["table"])
         out = dg.materialize([defs.resolve_assets_def(key)], instance=instance,
                              raise_on_error=False, run_config=_QUIET)
         summary.rollups.append(key.to_user_string())

@@ -238,8 +238,8 @@ def init_project(root: Path, *, samples: bool = False) -> list[Path]:
         ...     written = [p.relative_to(tmp).as_posix() for p in init_project(Path(tmp))]
         ...     init_project(Path(tmp))  # a second run keeps every file: writes nothing
         []
-        >>> sorted(written)[:3]
-        ['definitions.py', 'logflow.yaml', 'quality/__init__.py']
+        >>> {"definitions.py", "logflow.yaml", "quality/models.py"} <= set(written)
+        True
     """
     root.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -117,7 +117,8 @@ def test_repository_project_loads() -> None:
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     tables = {"raw/orders_csv", "raw/orders_jsonl", "raw/orders_xes"}
     landing = {"landing/orders_csv", "landing/orders_jsonl", "landing/orders_xes"}
-    assert keys == tables | {f"{t}_maintenance" for t in tables} | landing
+    rollups = {"rollups/sales__revenue_by_day", "rollups/events__events_by_activity", "rollups/cases__cases_by_variant"}
+    assert keys == tables | {f"{t}_maintenance" for t in tables} | landing | rollups
     assert {s.name for s in defs.sensors} == {"orders_csv_landing", "orders_jsonl_landing",
                                                "orders_xes_landing",
                                                "logflow_maintenance_thresholds"}

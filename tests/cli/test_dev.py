@@ -97,7 +97,8 @@ def test_logflow_dev_shows_what_the_demo_did(tmp_path: Path) -> None:
         nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
         tables = {"raw/orders_csv", "raw/orders_jsonl", "raw/orders_xes"}
         landing = {"landing/orders_csv", "landing/orders_jsonl", "landing/orders_xes"}
-        assert set(nodes) == tables | {f"{t}_maintenance" for t in tables} | landing
+        rollups = {"rollups/sales__revenue_by_day", "rollups/events__events_by_activity", "rollups/cases__cases_by_variant"}
+        assert set(nodes) == tables | {f"{t}_maintenance" for t in tables} | landing | rollups
         checks = {c["name"] for c in nodes["raw/orders_csv"]["assetChecksOrError"]["checks"]}
         assert "row_accounting" in checks
         sensors = {s["name"]: s["sensorState"]["status"]
