@@ -102,6 +102,10 @@ class SourceConfig(_Model):
                             "of files by their modification time.")
     partition_start: str | None = Field(
         None, description="First window (YYYY-MM-DD) for daily/hourly partitioning.")
+    storage_options: dict[str, str] = Field(
+        default_factory=dict,
+        description="Object-storage properties for an s3:// landing (s3.endpoint, "
+                    "s3.access-key-id, ...), over catalog.properties.")
 
     @model_validator(mode="after")
     def _window_start(self) -> SourceConfig:
@@ -218,6 +222,25 @@ class AssetSettings(_Model):
         return [p for p in parts if p]
 
 
+class ExecutionConfig(_Model):
+    """How Dagster runs the steps of a run (``execution:``); the default leaves Dagster's."""
+
+    executor: Literal["default", "in_process", "multiprocess", "celery"] = Field(
+        "default", description="default (Dagster's multiprocess-or-in-process), in_process, "
+                               "multiprocess, or celery (dagster-celery workers).")
+    max_concurrent: int | None = Field(
+        None, ge=1, description="multiprocess: steps at once (default: the CPU count).")
+    broker: str | None = Field(
+        None, description="celery: broker URL, e.g. amqp://guest:guest@127.0.0.1:5672// "
+                          "or redis://127.0.0.1:6379/0.")
+    backend: str | None = Field(
+        None, description="celery: result backend (default rpc://; redis://... works).")
+    include: list[str] = Field(
+        default_factory=list, description="celery: modules the workers import.")
+    config_source: dict[str, Any] = Field(
+        default_factory=dict, description="celery: extra Celery settings.")
+
+
 class ProjectConfig(_Model):
     """The whole of ``logflow.yaml`` (and the attributes of ``LogflowComponent``)."""
 
@@ -235,6 +258,8 @@ class ProjectConfig(_Model):
     assets: AssetSettings = Field(default_factory=AssetSettings,
                                   description="Asset-spec overrides: key prefix, group, owners, "
                                               "tags, kinds.")
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig,
+                                       description="The Dagster executor of the asset jobs.")
     root: str = Field(".", description="Project folder (set from the config file's folder).")
 
     @field_validator("checks")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..config import SourceConfig
@@ -163,6 +163,8 @@ def ingest_file(
     rules = project.rules_for(table) if rules is None else rules
     if reading is None:
         reading = reading_options(source)
+    if reading.storage_options is None and "://" in os.fspath(path):
+        reading = replace(reading, storage_options=project.storage_options(source))
     emitter = lineage or project.lineage_emitter()
     run_id = run_id or new_run_id()
     uri = Source(path=os.fspath(path)).uri
