@@ -117,6 +117,20 @@ URL_STYLE 'path', USE_SSL false)"
     return f"CREATE OR REPLACE SECRET {name} ({', '.join(parts)})"
 
 
+def table_properties(table: Table | str) -> dict[str, str]:
+    """The object-storage properties a table's files are read with (its FileIO's), for
+    :func:`duckdb_connection`; empty for a metadata path or a local table.
+
+    Example:
+        >>> table_properties("file:///wh/t/metadata/00001-a.metadata.json")
+        {}
+    """
+    if isinstance(table, str):
+        return {}
+    props = getattr(getattr(table, "io", None), "properties", None) or {}
+    return {k: str(v) for k, v in props.items() if k.startswith("s3.")}
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

@@ -11,7 +11,7 @@ from contextlib import closing
 from typing import Any
 
 from ..core.quality.rules import Rule, RuleData, RuleOutcome, evaluate_rules
-from .duckdb_reader import duckdb_connection, iceberg_scan_sql
+from .duckdb_reader import duckdb_connection, iceberg_scan_sql, table_properties
 
 
 def evaluate_partition(rules: Iterable[Rule], table: Any, source_uri: str | None, *,
@@ -25,5 +25,5 @@ def evaluate_partition(rules: Iterable[Rule], table: Any, source_uri: str | None
         source_uri: The ``_source_uri`` whose rows are checked.
         now: Epoch seconds for freshness rules (default: now).
     """
-    with closing(duckdb_connection()) as con:
+    with closing(duckdb_connection(properties=table_properties(table))) as con:
         return evaluate_rules(rules, RuleData(con, iceberg_scan_sql(table), source_uri), now=now)
