@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
 from ..lakehouse.duckdb_reader import extension_files, s3_secret_sql
 
@@ -32,9 +33,9 @@ class LogflowDuckDBResource(DuckDBResource):
                 "duckdb": LogflowDuckDBResource(), "logflow_catalog": IcebergCatalogResource()})
     """
 
-    storage_properties: dict[str, str] = {}
-    """Object-storage properties (``s3.*``) of an S3 warehouse: httpfs is loaded from its
-    package and a secret made from them."""
+    storage_properties: dict[str, str] = Field(
+        default_factory=dict, description="Object-storage properties (s3.*) of an S3 "
+        "warehouse: httpfs is loaded from its package and a secret made from them.")
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:

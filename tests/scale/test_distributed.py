@@ -132,7 +132,7 @@ def celery_workers(tmp_path: Path) -> Iterator[callable]:
         unavailable("RabbitMQ not reachable on 127.0.0.1:5672")
     started: list[subprocess.Popen] = []
 
-    def start(root: Path, count: int) -> list[subprocess.Popen]:
+    def start(root: Path, count: int) -> list[Path]:
         config = tmp_path / "celery.yaml"
         config.write_text(yaml.safe_dump({"execution": {"config": {"broker": BROKER_URL}}}))
         bin_dir = Path(sys.executable).parent
@@ -156,7 +156,7 @@ def celery_workers(tmp_path: Path) -> Iterator[callable]:
                 pytest.fail("celery workers did not start: " + " | ".join(
                     log.read_text(errors="replace")[-1500:] for log in logs))
             time.sleep(0.3)
-        return started
+        return logs
 
     yield start
     for proc in started:
@@ -176,9 +176,11 @@ def test_celery_executor_two_workers_and_a_killed_worker(
                     {"executor": "celery", "broker": BROKER_URL})
     files = _land(s3, s3_prefix, tmp_path)
     expected = _expected(files, tmp_path)
-    celery_workers(root, 2)
+    logs = celery_workers(root, 2)
     summary = run_once(root, settle_s=0.5, workers=2)  # 2 runs at once, steps on the workers
     _check_all_ingested(root, s3, summary, expected)
+    done = [log.read_text(errors="replace").count("succeeded in") for log in logs]
+    assert sum(done) == FILES and all(done), done  # every step ran on a worker, both worked
 
     # a bigger file; its step's worker process is killed with SIGKILL while it ingests
     victim_local = tmp_path / "local" / "victim.csv"
@@ -186,7 +188,8 @@ def test_celery_executor_two_workers_and_a_killed_worker(
         ['create order', 'approve', 'ship'][i % 3 + 1] AS activity,
         TIMESTAMPTZ '2024-01-01 00:00:00+00' + i * INTERVAL 1 SECOND AS "timestamp",
         'clerk-' || lpad((i % 20)::VARCHAR, 2, '0') AS resource,
-        round((i % 10000) / 100.0, 2) AS amount, ['EU', 'US', 'APAC'][i % 3 + 1] AS region
+        round((i % 10000) / 100.0, 2) AS amount, ['EU', 'US', 'APAC'][i % 3 + 1] AS region,
+        'note ' || i AS note
         FROM range({VICTIM_ROWS}) t(i)) TO '{victim_local}' (HEADER)""")
     victim = f"{s3_prefix}/landing/victim.csv"
     put(s3, victim, victim_local)
