@@ -69,6 +69,9 @@ class ReaderOptions(_Model):
     mmap: bool | None = Field(
         None, description="Memory-map local files (faster; off by default for landing "
                           "folders: a file truncated while mapped ends the process).")
+    storage_options: dict[str, str] | None = Field(
+        None, description="Object-storage properties for an s3:// landing (s3.endpoint, "
+                          "s3.access-key-id, ...), over catalog.properties.")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -102,10 +105,6 @@ class SourceConfig(_Model):
                             "of files by their modification time.")
     partition_start: str | None = Field(
         None, description="First window (YYYY-MM-DD) for daily/hourly partitioning.")
-    storage_options: dict[str, str] = Field(
-        default_factory=dict,
-        description="Object-storage properties for an s3:// landing (s3.endpoint, "
-                    "s3.access-key-id, ...), over catalog.properties.")
 
     @model_validator(mode="after")
     def _window_start(self) -> SourceConfig:

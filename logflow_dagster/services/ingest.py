@@ -163,8 +163,9 @@ def ingest_file(
     rules = project.rules_for(table) if rules is None else rules
     if reading is None:
         reading = reading_options(source)
-    if reading.storage_options is None and "://" in os.fspath(path):
-        reading = replace(reading, storage_options=project.storage_options(source))
+    if "://" in os.fspath(path):  # object storage: the project's properties, then the reader's
+        reading = replace(reading, storage_options={**project.storage_options(source),
+                                                    **(reading.storage_options or {})})
     emitter = lineage or project.lineage_emitter()
     run_id = run_id or new_run_id()
     uri = Source(path=os.fspath(path)).uri

@@ -141,15 +141,15 @@ class Project:
         raise UsageError(f"no source {name!r} in {CONFIG_FILE} (sources: {names})")
 
     def storage_options(self, source: SourceConfig | None = None) -> dict[str, str]:
-        """Object-storage properties for reading landed files: ``catalog.properties`` with
-        the source's ``storage_options`` over them.
+        """Object-storage properties for listing and reading landed files:
+        ``catalog.properties`` with the source's ``options.storage_options`` over them.
 
         Example:
             >>> Project.from_config(ProjectConfig(root="/p")).storage_options()
             {}
         """
         return {**self.config.catalog.properties,
-                **(source.storage_options if source is not None else {})}
+                **((source.options.storage_options or {}) if source is not None else {})}
 
     def source_for_table(self, table: str) -> SourceConfig | None:
         """The first source that writes ``table``, if any."""

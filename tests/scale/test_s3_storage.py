@@ -150,3 +150,21 @@ def test_ingest_from_s3_into_s3_warehouse_then_maintain(s3: S3Server, s3_prefix:
     table = project.load_table("raw.orders")
     assert con.execute(f"SELECT count(*) FROM {iceberg_scan_sql(table)}").fetchall() == [
         (written,)]
+
+
+def test_per_source_storage_options_over_catalog_properties(s3: S3Server, s3_prefix: str,
+                                                            tmp_path: Path) -> None:
+    """A local warehouse, an S3 landing whose credentials only the source's options hold."""
+    config = parse_config({"root": str(tmp_path), "catalog": {
+        "properties": {"s3.access-key-id": "wrong", "s3.secret-access-key": "wrong"}},
+        "sources": [{"name": "o", "landing": f"{s3_prefix}/in", "table": "raw.o",
+                     "error_policy": "quarantine",
+                     "options": {"storage_options": s3.properties}}]})
+    project = Project.from_config(config)
+    put(s3, f"{s3_prefix}/in/a.csv", CSV)
+    state = LandingState()
+    landing_ready(project, config.sources[0], state)
+    (_key, file, _), = landing_ready(project, config.sources[0], state)
+    report = ingest_file(project, file.uri, source=config.sources[0])
+    assert (report.result.rows_written, report.result.rows_rejected) == (299, 1)
+    assert project.load_table("raw.o").location().startswith("file://")
