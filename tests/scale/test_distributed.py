@@ -9,6 +9,7 @@ the partition re-runs to the same rows and checksum.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -62,13 +63,14 @@ def _project(root: Path, s3: S3Server, prefix: str, pg_url: str, execution: dict
     return root
 
 
-def _land(s3: S3Server, prefix: str, tmp: Path) -> dict[str, Path]:
-    """12 small CSV files (a few planted bad rows) into the S3 landing; local copies by URI."""
+def _land(s3: S3Server, prefix: str, tmp: Path, count: int = FILES) -> dict[str, Path]:
+    """``count`` of 12 small CSV files (a few planted bad rows) into the S3 landing; local
+    copies by URI."""
     evs = events(cases=600)
     local = tmp / "local"
     local.mkdir()
     files = {}
-    for i in range(FILES):
+    for i in range(count):
         path = local / f"part-{i:02d}.csv"
         write_csv(path, evs[i::FILES], bad_every=200 if i % 3 == 0 else 0)
         uri = f"{prefix}/landing/part-{i:02d}.csv"
@@ -262,3 +264,54 @@ def test_logflow_run_workers_two(tmp_path: Path, s3: S3Server, s3_prefix: str,
             self.__dict__.update(d)
 
     _check_all_ingested(root, s3, _S(summary), _expected(files, tmp_path))
+
+
+def test_deployment_profile_daemon_queue_and_celery(
+        tmp_path: Path, s3: S3Server, s3_prefix: str, pg_url: str, celery_workers) -> None:
+    """The profile as deployed: `dagster-daemon` ticks the landing sensor, the run queue
+    (QueuedRunCoordinator, one run per `logflow/table`) launches the runs, their steps run on
+    Celery workers; the runs into the table never overlap."""
+    from logflow_dagster.scaffold import DISTRIBUTED_DAGSTER_YAML
+
+    root = _project(tmp_path / "proj", s3, s3_prefix, pg_url,
+                    {"executor": "celery", "broker": BROKER_URL})
+    home = root / ".logflow" / "dagster"
+    (home / "dagster.yaml").write_text(DISTRIBUTED_DAGSTER_YAML)
+    files = _land(s3, s3_prefix, tmp_path, count=4)  # 4 files: the runs go one at a time
+    expected = _expected(files, tmp_path)
+    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_URL": pg_url,
+           "PYTHONPATH": str(REPO), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    os.environ["DAGSTER_POSTGRES_URL"] = pg_url
+    celery_workers(root, 2)
+    log = (tmp_path / "daemon.log").open("wb")
+    daemon = subprocess.Popen([str(Path(sys.executable).with_name("dagster-daemon")), "run",
+                               "-w", "workspace.yaml"], cwd=root, env=env, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    import dagster as dg
+
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                records = [r for r in instance.get_run_records()
+                           if "dagster/partition" in r.dagster_run.tags]
+                done = [r for r in records if r.dagster_run.is_finished]
+                if len(done) == len(files):
+                    break
+                assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()[-3000:]
+                time.sleep(2)
+            assert len(done) == len(files), (tmp_path / "daemon.log").read_text()[-3000:]
+            assert all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in done)
+            assert {r.dagster_run.tags["logflow/table"] for r in done} == {"raw.events"}
+            spans = sorted((r.start_time, r.end_time) for r in done)
+            assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # one at a time
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(daemon.pid, signal.SIGKILL)
+            daemon.wait()
+        log.close()
+        os.environ.pop("DAGSTER_POSTGRES_URL", None)
+    assert _table_state(root, s3) == expected
