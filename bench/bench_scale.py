@@ -219,6 +219,9 @@ def main() -> None:
             cases = [("logflow run --workers 2", {}, 0),
                      ("multiprocess executor", {"executor": "multiprocess",
                                                 "max_concurrent": 2}, 0),
+                     ("multiprocess, forkserver", {"executor": "multiprocess",
+                                                   "max_concurrent": 2,
+                                                   "start_method": "forkserver"}, 0),
                      ("celery, 1 worker", {"executor": "celery", "broker": BROKER_URL}, 1),
                      ("celery, 2 workers", {"executor": "celery", "broker": BROKER_URL}, 2)]
             for label, execution, workers in cases:

@@ -229,6 +229,9 @@ class ExecutionConfig(_Model):
                                "multiprocess, or celery (dagster-celery workers).")
     max_concurrent: int | None = Field(
         None, ge=1, description="multiprocess: steps at once (default: the CPU count).")
+    start_method: Literal["spawn", "forkserver"] = Field(
+        "spawn", description="multiprocess: how step processes start; forkserver forks them "
+                             "from a server that imported dagster and logflow once.")
     broker: str | None = Field(
         None, description="celery: broker URL, e.g. amqp://guest:guest@127.0.0.1:5672// "
                           "or redis://127.0.0.1:6379/0.")

@@ -70,6 +70,11 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
     )
 
 
+#: What a forkserver imports once for every step process it forks.
+PRELOAD = ("dagster", "logflow_dagster.definitions_builder", "pyiceberg.catalog.sql",
+           "pyarrow.parquet", "duckdb")
+
+
 def build_executor(execution: ExecutionConfig) -> dg.ExecutorDefinition | None:
     """The executor ``execution:`` names (None: Dagster's default, multiprocess or in-process).
 
@@ -83,8 +88,11 @@ def build_executor(execution: ExecutionConfig) -> dg.ExecutorDefinition | None:
     if execution.executor == "in_process":
         return dg.in_process_executor
     if execution.executor == "multiprocess":
-        config = {"max_concurrent": execution.max_concurrent} if execution.max_concurrent \
-            else {}
+        config: dict[str, object] = {}
+        if execution.max_concurrent:
+            config["max_concurrent"] = execution.max_concurrent
+        if execution.start_method == "forkserver":  # the imports once, not once per step
+            config["start_method"] = {"forkserver": {"preload_modules": list(PRELOAD)}}
         return dg.multiprocess_executor.configured(config) if config else \
             dg.multiprocess_executor
     if execution.executor == "celery":

@@ -52,6 +52,11 @@ def test_default_executor_is_unchanged_and_others_apply() -> None:
         "executor": "in_process"}}).execution).name == "in_process"
     assert build_executor(parse_config({"root": "/p", "execution": {
         "executor": "multiprocess", "max_concurrent": 3}}).execution).name == "multiprocess"
+    forked = build_executor(parse_config({"root": "/p", "execution": {
+        "executor": "multiprocess", "start_method": "forkserver"}}).execution)
+    job = dg.Definitions(assets=[dg.AssetSpec("a")], executor=forked
+                         ).resolve_implicit_global_asset_job_def()
+    assert job.executor_def.name == "multiprocess"
 
 
 def test_unknown_profile_is_a_usage_error(tmp_path: Path) -> None:

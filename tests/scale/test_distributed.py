@@ -242,7 +242,8 @@ def _kill_step_process(root: Path, runner: threading.Thread) -> bool:
 def test_multiprocess_executor(tmp_path: Path, s3: S3Server, s3_prefix: str,
                                pg_url: str) -> None:
     root = _project(tmp_path / "proj", s3, s3_prefix, pg_url,
-                    {"executor": "multiprocess", "max_concurrent": 2})
+                    {"executor": "multiprocess", "max_concurrent": 2,
+                     "start_method": "forkserver"})
     files = _land(s3, s3_prefix, tmp_path)
     summary = run_once(root, settle_s=0.5, workers=2)
     _check_all_ingested(root, s3, summary, _expected(files, tmp_path))
