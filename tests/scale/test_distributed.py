@@ -135,6 +135,12 @@ def celery_workers(tmp_path: Path) -> Iterator[callable]:
     started: list[subprocess.Popen] = []
 
     def start(root: Path, count: int) -> list[Path]:
+        import dagster as dg
+
+        # the instance's schema first (as `dagster instance migrate` does in a deployment):
+        # workers starting at once on an empty database race creating it
+        with dg.DagsterInstance.from_config(str(root / ".logflow" / "dagster")):
+            pass
         config = tmp_path / "celery.yaml"
         config.write_text(yaml.safe_dump({"execution": {"config": {"broker": BROKER_URL}}}))
         bin_dir = Path(sys.executable).parent
