@@ -137,7 +137,7 @@ def seaweedfs(tmp: Path, *, bucket: str = "lake", ready_timeout: float = 60.0
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
