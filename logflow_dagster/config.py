@@ -71,6 +71,9 @@ class ReaderOptions(_Model):
     mmap: bool | None = Field(
         None, description="Memory-map local files (faster; off by default for landing "
                           "folders: a file truncated while mapped ends the process).")
+    storage_options: dict[str, str] | None = Field(
+        None, description="Object-storage properties for an s3:// landing (s3.endpoint, "
+                          "s3.access-key-id, ...), over catalog.properties.")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -246,6 +249,28 @@ class SemanticSettings(_Model):
         return zones
 
 
+class ExecutionConfig(_Model):
+    """How Dagster runs the steps of a run (``execution:``); the default leaves Dagster's."""
+
+    executor: Literal["default", "in_process", "multiprocess", "celery"] = Field(
+        "default", description="default (Dagster's multiprocess-or-in-process), in_process, "
+                               "multiprocess, or celery (dagster-celery workers).")
+    max_concurrent: int | None = Field(
+        None, ge=1, description="multiprocess: steps at once (default: the CPU count).")
+    start_method: Literal["spawn", "forkserver"] = Field(
+        "spawn", description="multiprocess: how step processes start; forkserver forks them "
+                             "from a server that imported dagster and logflow once.")
+    broker: str | None = Field(
+        None, description="celery: broker URL, e.g. amqp://guest:guest@127.0.0.1:5672// "
+                          "or redis://127.0.0.1:6379/0.")
+    backend: str | None = Field(
+        None, description="celery: result backend (default rpc://; redis://... works).")
+    include: list[str] = Field(
+        default_factory=list, description="celery: modules the workers import.")
+    config_source: dict[str, Any] = Field(
+        default_factory=dict, description="celery: extra Celery settings.")
+
+
 class ProjectConfig(_Model):
     """The whole of ``logflow.yaml`` (and the attributes of ``LogflowComponent``)."""
 
@@ -266,6 +291,8 @@ class ProjectConfig(_Model):
     semantic: SemanticSettings = Field(default_factory=SemanticSettings,
                                        description="Semantic layer: model files (Cube YAML) "
                                                    "and rollup time zones.")
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig,
+                                       description="The Dagster executor of the asset jobs.")
     root: str = Field(".", description="Project folder (set from the config file's folder).")
 
     @field_validator("checks")

@@ -17,7 +17,7 @@ from .assets.maintenance import (
 )
 from .assets.rollups import build_rollup_assets
 from .assets.specs import validate_asset_settings
-from .config import ProjectConfig
+from .config import ExecutionConfig, ProjectConfig
 from .resources import (
     AuthResource,
     IcebergCatalogResource,
@@ -51,10 +51,19 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
     if config.sources:
         sensors.append(build_maintenance_sensor(config=config))
         schedules.append(build_maintenance_schedule(config=config))
+    rollups = build_rollup_assets(config=config)
+    if rollups:
+        # the rollups' eager automation conditions are evaluated by this sensor, running by
+        # default (Dagster's own default automation sensor would start stopped)
+        sensors.append(dg.AutomationConditionSensorDefinition(
+            "logflow_rollups_automation", target=dg.AssetSelection.assets(*rollups),
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            description="Rebuilds a rollup when a table it reads gets a new snapshot."))
     return dg.Definitions(
+        executor=build_executor(config.execution),
         assets=[*(landing_spec(config, s) for s in config.sources),
                 *build_ingest_assets(config=config), *build_maintenance_assets(config=config),
-                *build_rollup_assets(config=config)],
+                *rollups],
         sensors=sensors,
         schedules=schedules,
         resources={
@@ -62,9 +71,56 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
             "logflow_lineage": OpenLineageResource(
                 transport=config.lineage.transport, path=config.lineage.path,
                 url=config.lineage.url, namespace=config.lineage.namespace),
-            "duckdb": LogflowDuckDBResource(database=":memory:"),
+            "duckdb": LogflowDuckDBResource(database=":memory:",
+                                            storage_properties=dict(catalog.properties)),
             "logflow_auth": AuthResource(),
             "logflow_storage": ObjectStorageResource(
                 root=resource.catalog_config().warehouse, properties=catalog.properties),
         },
     )
+
+
+#: What a forkserver imports once for every step process it forks.
+PRELOAD = ("dagster", "logflow_dagster.definitions_builder", "pyiceberg.catalog.sql",
+           "pyarrow.parquet", "duckdb")
+
+
+def build_executor(execution: ExecutionConfig) -> dg.ExecutorDefinition | None:
+    """The executor ``execution:`` names (None: Dagster's default, multiprocess or in-process).
+
+    ``celery`` needs ``dagster-celery``; its workers (``dagster-celery worker start -A
+    dagster_celery.app``) run the steps, against the same Dagster instance (PostgreSQL).
+
+    Example:
+        >>> build_executor(ExecutionConfig(executor="multiprocess", max_concurrent=2)).name
+        'multiprocess'
+    """
+    if execution.executor == "in_process":
+        return dg.in_process_executor
+    if execution.executor == "multiprocess":
+        config: dict[str, object] = {}
+        if execution.max_concurrent:
+            config["max_concurrent"] = execution.max_concurrent
+        if execution.start_method == "forkserver":  # the imports once, not once per step
+            config["start_method"] = {"forkserver": {"preload_modules": list(PRELOAD)}}
+        return dg.multiprocess_executor.configured(config) if config else \
+            dg.multiprocess_executor
+    if execution.executor == "celery":
+        try:
+            from dagster_celery import celery_executor
+        except ImportError as err:
+            from .core.errors import UsageError
+
+            raise UsageError("execution.executor: celery needs dagster-celery "
+                             "(pip install dagster-celery==0.29.27)") from err
+        settings: dict[str, object] = {}
+        if execution.broker:
+            settings["broker"] = execution.broker
+        if execution.backend:
+            settings["backend"] = execution.backend
+        if execution.include:
+            settings["include"] = list(execution.include)
+        if execution.config_source:
+            settings["config_source"] = dict(execution.config_source)
+        return celery_executor.configured(settings, name="celery")
+    return None

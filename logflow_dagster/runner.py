@@ -92,7 +92,7 @@ def run_once(root: Path, *, settle_s: float = 1.0, workers: int = 1) -> RunSumma
             if tick == 0:
                 time.sleep(settle_s)
         cursors_file.write_text(json.dumps(cursors))
-        jobs = [(str(root), source.table, req.partition_key, req.run_key)
+        jobs = [(str(root), source.table, req.partition_key, req.run_key, dict(req.tags))
                 for source, req in requests]
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
@@ -103,7 +103,7 @@ def run_once(root: Path, *, settle_s: float = 1.0, workers: int = 1) -> RunSumma
             outcomes = list(pool.map(_run_partition, jobs))
     else:
         outcomes = [_run_partition(job) for job in jobs]
-    for (_, table, partition, _), outcome in zip(jobs, outcomes, strict=True):
+    for (_, table, partition, _, _), outcome in zip(jobs, outcomes, strict=True):
         summary.runs += 1
         summary.partitions.append(f"{table}:{partition}")
         if not outcome["success"]:
@@ -198,10 +198,15 @@ def _maintenance_due(defs: Any, instance: Any) -> list[Any]:
     return [key for req in result.run_requests or [] for key in req.asset_selection or []]
 
 
-def _run_partition(job: tuple[str, str, str, str]) -> dict[str, Any]:
+def _run_partition(job: tuple[str, str, str, str, dict[str, str]]) -> dict[str, Any]:
     """Materializes one partition against the project's instance (in this or a worker
-    process) and reports rows and check results."""
-    root, table, partition, run_key = job
+    process) and reports rows and check results.
+
+    With ``execution.executor`` set to ``multiprocess`` or ``celery`` the run goes through
+    ``execute_job`` on the project's ``definitions.py`` (a reconstructable code location), so
+    its steps run where that executor puts them (child processes, Celery workers); otherwise
+    it runs in this process."""
+    root, table, partition, run_key, tags = job
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     os.environ["DAGSTER_HOME"] = str(dagster_home(Path(root)).resolve())
     import dagster as dg
@@ -211,19 +216,53 @@ def _run_partition(job: tuple[str, str, str, str]) -> dict[str, Any]:
     from .definitions_builder import build_definitions
 
     config = load_config(Path(root) / "logflow.yaml")
-    defs = build_definitions(config)
-    asset = defs.resolve_assets_def(table_key(config, table))
+    key = table_key(config, table)
+    run_tags = {**tags, "logflow/run_key": run_key}
     outcome = {"success": False, "rows_written": 0, "rows_rejected": 0, "checks_passed": 0,
                "checks_failed": 0}
     with dg.DagsterInstance.get() as instance:
-        out = dg.materialize([asset], instance=instance, partition_key=partition,
-                             raise_on_error=False, tags={"logflow/run_key": run_key},
-                             run_config=_QUIET)
-    outcome["success"] = out.success
-    for mat in out.get_asset_materialization_events():
-        md = mat.materialization.metadata
+        if config.execution.executor in ("multiprocess", "celery"):
+            recon = _reconstructable_asset_job(Path(root))
+            out: Any = dg.execute_job(
+                recon, instance, run_config=_QUIET, raise_on_error=False, asset_selection=[key],
+                tags={**run_tags, "dagster/partition": partition})
+            events = out.all_events
+            outcome["success"] = out.success
+            mats = [e.event_specific_data.materialization for e in events
+                    if e.is_step_materialization]
+            checks = [e.event_specific_data for e in events
+                      if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+        else:
+            asset = build_definitions(config).resolve_assets_def(key)
+            out = dg.materialize([asset], instance=instance, partition_key=partition,
+                                 raise_on_error=False, tags=run_tags, run_config=_QUIET)
+            outcome["success"] = out.success
+            mats = [m.materialization for m in out.get_asset_materialization_events()]
+            checks = list(out.get_asset_check_evaluations())
+    for mat in mats:
+        md = mat.metadata
         outcome["rows_written"] += int(md["dagster/row_count"].value)
         outcome["rows_rejected"] += int(md["logflow/rows_rejected"].value)
-    for check in out.get_asset_check_evaluations():
+    for check in checks:
         outcome["checks_passed" if check.passed else "checks_failed"] += 1
     return outcome
+
+
+def _reconstructable_asset_job(root: Path) -> Any:
+    """The project's asset job as a code pointer other processes (Celery workers, the
+    multiprocess executor's children) load: ``defs`` in ``root/definitions.py``.
+
+    Raises:
+        UsageError: The project has no ``definitions.py``.
+    """
+    from dagster._core.definitions.assets.job.asset_job import IMPLICIT_ASSET_JOB_NAME
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    from .core.errors import UsageError
+
+    path = root.resolve() / "definitions.py"
+    if not path.exists():
+        raise UsageError(f"{path}: no such file; the multiprocess and celery executors load "
+                         "the project from it (`logflow init` writes one)")
+    repo = ReconstructableRepository.for_file(str(path), "defs", working_directory=str(root))
+    return repo.get_reconstructable_job(IMPLICIT_ASSET_JOB_NAME)

@@ -200,6 +200,90 @@ DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 GITIGNORE = "# the embedded Iceberg catalog, warehouse and lineage log\n.logflow/\n"
 
 
+DISTRIBUTED_LOGFLOW_YAML = """\
+# logflow project, distributed profile (docs/deploy.md): landing and warehouse on S3-compatible
+# object storage, the Iceberg catalog on PostgreSQL, steps on Celery workers. Every ${{VAR}} is
+# read from the environment (deploy/env.sh sets them for one machine).
+project: {name}
+catalog:
+  uri: ${{LOGFLOW_CATALOG_URI:-postgresql+psycopg2://postgres@127.0.0.1:5432/logflow}}
+  warehouse: ${{LOGFLOW_WAREHOUSE:-s3://lake/warehouse}}
+  properties:                     # pyiceberg's keys; the landing listing and reads use them too
+    s3.endpoint: ${{LOGFLOW_S3_ENDPOINT:-http://127.0.0.1:8333}}
+    s3.access-key-id: ${{AWS_ACCESS_KEY_ID}}
+    s3.secret-access-key: ${{AWS_SECRET_ACCESS_KEY}}
+    s3.region: ${{AWS_REGION:-us-east-1}}
+sources:
+  - name: orders
+    landing: ${{LOGFLOW_LANDING:-s3://lake/landing/orders}}/*.csv
+    table: raw.orders
+    error_policy: quarantine
+    partition_by: ["day(timestamp)"]
+checks:
+  raw.orders:
+    - {{type: not_null, column: case_id, blocking: true}}
+execution:
+  executor: celery                # or multiprocess / in_process (Kubernetes: docs/deploy.md)
+  broker: ${{LOGFLOW_CELERY_BROKER:-amqp://guest:guest@127.0.0.1:5672//}}
+  backend: ${{LOGFLOW_CELERY_BACKEND:-rpc://}}
+lineage:
+  transport: file
+  path: .logflow/openlineage.jsonl
+"""
+
+#: The Dagster instance of the distributed profile: PostgreSQL storage, a run queue that
+#: lets one run per table write at a time (runs carry the ``logflow/table`` tag), run
+#: monitoring to fail runs whose process died.
+DISTRIBUTED_DAGSTER_YAML = """\
+# Dagster instance, distributed profile (docs/deploy.md). DAGSTER_HOME points at this folder
+# for the webserver, the daemon, `logflow run` and every Celery worker.
+telemetry:
+  enabled: false
+storage:
+  postgres:
+    postgres_url:
+      env: DAGSTER_POSTGRES_URL   # postgresql+psycopg2://user@host:5432/dagster (name the driver)
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 16
+    tag_concurrency_limits:
+      - key: logflow/table        # set by the landing sensors on every run they request
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1                  # one writer per table; other tables' runs go on
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+"""
+
+#: What ``dagster-celery worker start -y`` reads: the broker (and backend) of the workers.
+DISTRIBUTED_CELERY_YAML = """\
+# dagster-celery worker config (the same block as the executor's config in logflow.yaml):
+#   dagster-celery worker start -A dagster_celery.app -y deploy/celery.yaml
+execution:
+  config:
+    broker: amqp://guest:guest@127.0.0.1:5672//   # RabbitMQ; Redis: redis://127.0.0.1:6379/0
+    backend: rpc://                               # Redis: redis://127.0.0.1:6379/1
+"""
+
+DISTRIBUTED_ENV_SH = """\
+# source deploy/env.sh: one machine's settings (loopback servers); change per deployment.
+export DAGSTER_HOME="$(cd "$(dirname "${{BASH_SOURCE[0]}}")/.." && pwd)/.logflow/dagster"
+export DAGSTER_POSTGRES_URL=postgresql+psycopg2://postgres@127.0.0.1:5432/dagster
+export LOGFLOW_CATALOG_URI=postgresql+psycopg2://postgres@127.0.0.1:5432/logflow
+export LOGFLOW_WAREHOUSE=s3://lake/warehouse
+export LOGFLOW_LANDING=s3://lake/landing/orders
+export LOGFLOW_S3_ENDPOINT=http://127.0.0.1:8333
+export AWS_ACCESS_KEY_ID=admin AWS_SECRET_ACCESS_KEY=secret AWS_REGION=us-east-1
+export LOGFLOW_CELERY_BROKER=amqp://guest:guest@127.0.0.1:5672//
+export DAGSTER_DISABLE_TELEMETRY=1
+"""
+
+PROFILES = ("local", "distributed")
+
+
 def starter_config(name: str) -> dict[str, Any]:
     """A one-source config: files landing in ``landing/`` become the table ``raw.<name>``,
     with a row-count check; paths are relative to the folder holding the config.
@@ -229,8 +313,13 @@ def dagster_home(root: Path) -> Path:
     return home
 
 
-def init_project(root: Path, *, samples: bool = False) -> list[Path]:
+def init_project(root: Path, *, samples: bool = False, profile: str = "local") -> list[Path]:
     """Writes a project into ``root`` (existing files are kept); returns what it wrote.
+
+    ``profile="distributed"`` writes the scale-out deployment (docs/deploy.md) instead of the
+    embedded one: ``logflow.yaml`` on S3 + PostgreSQL with the Celery executor, the instance's
+    ``dagster.yaml`` (PostgreSQL storage, a run queue limited per table) and ``deploy/``
+    (``celery.yaml`` for the workers, ``env.sh``).
 
     Example:
         >>> import tempfile
@@ -241,9 +330,32 @@ def init_project(root: Path, *, samples: bool = False) -> list[Path]:
         >>> {"definitions.py", "logflow.yaml", "quality/models.py"} <= set(written)
         True
     """
+    if profile not in PROFILES:
+        from .core.errors import UsageError
+
+        raise UsageError(f"unknown profile {profile!r}; use one of: {', '.join(PROFILES)}")
     root.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    files = (("logflow.yaml", LOGFLOW_YAML.format(name=root.resolve().name)),
+    name = root.resolve().name
+    if profile == "distributed":
+        home = root / ".logflow" / "dagster"
+        for rel, text in (("logflow.yaml", DISTRIBUTED_LOGFLOW_YAML.format(name=name)),
+                          ("definitions.py", DEFINITIONS_PY), ("workspace.yaml", WORKSPACE_YAML),
+                          (".gitignore", GITIGNORE),
+                          ("deploy/celery.yaml", DISTRIBUTED_CELERY_YAML),
+                          ("deploy/env.sh", DISTRIBUTED_ENV_SH.format())):
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                path.write_text(text)
+                written.append(path)
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists() or \
+                (home / "dagster.yaml").read_text() == DAGSTER_YAML:
+            (home / "dagster.yaml").write_text(DISTRIBUTED_DAGSTER_YAML)
+            written.append(home / "dagster.yaml")
+        return written
+    files = (("logflow.yaml", LOGFLOW_YAML.format(name=name)),
              ("definitions.py", DEFINITIONS_PY), ("workspace.yaml", WORKSPACE_YAML),
              ("quality/__init__.py", ""), ("quality/models.py", QUALITY_MODELS_PY),
              ("quality/orders_suite.json", ORDERS_SUITE_JSON), *MODEL_FILES.items())

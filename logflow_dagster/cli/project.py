@@ -15,6 +15,9 @@ from .app import DebugOpt, JsonOpt, ProjectOpt, app, guarded
 def init(
     folder: Annotated[str, typer.Argument(help="Project folder to create.")] = ".",
     samples: Annotated[bool, typer.Option(help="Also write sample event logs.")] = False,
+    profile: Annotated[str, typer.Option(
+        help="local (embedded catalog and warehouse) or distributed (S3, PostgreSQL, Celery: "
+             "docs/deploy.md).")] = "local",
     debug: DebugOpt = False,
 ) -> None:
     """Scaffold a project: logflow.yaml, definitions.py, workspace.yaml, landing/, .logflow/."""
@@ -23,7 +26,7 @@ def init(
 
         from ..scaffold import init_project
 
-        for path in init_project(Path(folder), samples=samples):
+        for path in init_project(Path(folder), samples=samples, profile=profile):
             typer.echo(f"wrote {path}")
 
 

@@ -64,6 +64,7 @@ def convert(
     schema_cache: str | os.PathLike[str] | None = None,
     mmap: bool = False,
     on_progress: Callable[[int, int | None], None] | None = None,
+    storage_options: dict[str, str] | None = None,
 ) -> IngestResult:
     """Converts one file of any supported format to Parquet, losing no record.
 
@@ -84,6 +85,8 @@ def convert(
             head (see :mod:`.schema.cache`); ``None`` to not use one.
         mmap: Memory-map a local uncompressed input (see :class:`ReadOptions`).
         on_progress: Called with (bytes read so far, total bytes or None).
+        storage_options: Object-storage properties for a URI input (``s3.endpoint``,
+            ``s3.access-key-id``, ...; see :mod:`logflow_dagster.core.remote`).
 
     Returns:
         The :class:`IngestResult` (``rows_read == rows_written + rows_rejected``).
@@ -109,7 +112,8 @@ def convert(
                                                 partition_by=parts))
     reading = ReadOptions(format=format, encoding=encoding, delimiter=delimiter, header=header,
                           sheet=sheet, schema=schema, batch_size=batch_size,
-                          schema_cache=schema_cache, mmap=mmap)
+                          schema_cache=schema_cache, mmap=mmap,
+                          storage_options=storage_options)
     return run_pipeline(src, sink, output=dst_path, reading=reading, error_policy=error_policy,
                         quarantine=quarantine or default_quarantine_path(dst_path),
                         on_progress=on_progress)
@@ -130,6 +134,9 @@ class ReadOptions:
     #: Memory-map a local uncompressed input instead of reading it (faster; a file truncated
     #: by another program while mapped ends the process with SIGBUS, so off by default).
     mmap: bool = False
+    #: Object-storage properties for URI inputs (``s3.endpoint``, ``s3.access-key-id``, ...),
+    #: the same keys the Iceberg catalog takes; see :mod:`logflow_dagster.core.remote`.
+    storage_options: dict[str, str] | None = None
 
 
 def run_pipeline(
@@ -159,7 +166,8 @@ def run_pipeline(
     started = time.perf_counter()
     policy = ErrorPolicy.parse(error_policy)
     src_path = os.fspath(src)
-    source = Source.open_path(src_path, mmap=reading.mmap)
+    source = Source.open_path(src_path, mmap=reading.mmap,
+                              storage_options=reading.storage_options)
     if on_progress is not None:
         source.on_read = on_progress
     det = detect(source, format=reading.format, encoding=reading.encoding,

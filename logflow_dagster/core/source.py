@@ -9,7 +9,7 @@ import lzma
 import mmap
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -75,13 +75,17 @@ class Source:
     size: int | None = None
     allow_mmap: bool = False
     on_read: Callable[[int, int | None], None] | None = field(default=None, repr=False)
+    #: Object-storage properties for URIs (``s3.endpoint``, ``s3.access-key-id`` ...; see
+    #: :mod:`logflow_dagster.core.remote`).
+    storage_options: Mapping[str, str] | None = field(default=None, repr=False)
     _head: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def open_path(cls, path: str | os.PathLike[str], compression: str | None = "auto", *,
-                  mmap: bool = False) -> Source:
+                  mmap: bool = False,
+                  storage_options: Mapping[str, str] | None = None) -> Source:
         """Checks the input exists and detects its compression; ``mmap`` allows
-        :meth:`map` (see there)."""
+        :meth:`map` (see there); ``storage_options`` open URIs (``s3.endpoint`` ...)."""
         path = os.fspath(path)
         if path.startswith("file://"):
             path = path[len("file://") :]
@@ -92,7 +96,16 @@ class Source:
             if os.path.isdir(path):
                 raise UsageError(f"{path}: is a directory, expected a file")
             size = os.path.getsize(path)
-        src = cls(path=path, size=size, allow_mmap=mmap)
+        else:
+            from .remote import uri_size
+
+            try:
+                size = uri_size(path, storage_options)
+            except FileNotFoundError:
+                raise UsageError(f"{path}: no such file") from None
+            except IsADirectoryError:
+                raise UsageError(f"{path}: is a directory, expected a file") from None
+        src = cls(path=path, size=size, allow_mmap=mmap, storage_options=storage_options)
         with src.open_raw() as raw:
             magic = raw.read(8)
         if compression == "auto":  # magic bytes decide; a ".gz" name on plain text is plain text
@@ -122,9 +135,9 @@ class Source:
     def open_raw(self) -> BinaryIO:
         """Opens the stored bytes (compressed, if the file is)."""
         if _is_uri(self.path):
-            import fsspec
+            from .remote import open_uri
 
-            raw: BinaryIO = fsspec.open(self.path, "rb").open()
+            raw: BinaryIO = open_uri(self.path, self.storage_options)
         else:
             raw = open(self.path, "rb", buffering=1 << 20)
         if self.on_read is not None:

@@ -6,8 +6,9 @@ to download or auto-load anything. Reading a table goes through ``iceberg_scan``
 table's current ``metadata.json`` (pyiceberg writes no version hint), so DuckDB sees exactly
 the snapshot the catalog points at.
 
-Local warehouses work offline; ``s3://`` needs DuckDB's httpfs extension, which is not
-bundled (load it yourself on the returned connection).
+Local warehouses work offline; for ``s3://`` warehouses pass the catalog's properties
+(``s3.endpoint``, ``s3.access-key-id``, ...): the httpfs extension is loaded from the
+``duckdb-extension-httpfs`` package and an S3 secret is made from them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from __future__ import annotations
 import functools
 import glob
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 import duckdb
 
@@ -26,7 +29,7 @@ _EXTENSION_PACKAGES = ("duckdb_extension_avro", "duckdb_extension_iceberg")  # l
 
 
 @functools.cache
-def extension_files() -> tuple[str, ...]:
+def extension_files(packages: tuple[str, ...] = _EXTENSION_PACKAGES) -> tuple[str, ...]:
     """Paths of the bundled avro and iceberg extension binaries, in load order.
 
     Raises:
@@ -40,7 +43,7 @@ def extension_files() -> tuple[str, ...]:
 
     version = duckdb.__version__
     files: list[str] = []
-    for package in _EXTENSION_PACKAGES:
+    for package in packages:
         try:
             module = importlib.import_module(package)
         except ImportError as exc:
@@ -57,11 +60,14 @@ def extension_files() -> tuple[str, ...]:
     return tuple(files)
 
 
-def duckdb_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that can ``iceberg_scan`` and never touches the network.
+def duckdb_connection(database: str = ":memory:", *,
+                      properties: Mapping[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that can ``iceberg_scan`` and never downloads anything.
 
     Args:
         database: DuckDB database path; in-memory by default.
+        properties: Object-storage properties (pyiceberg's ``s3.*`` keys); when any is set,
+            httpfs is loaded from its package and an S3 secret is made from them.
 
     Returns:
         A connection with the avro and iceberg extensions loaded from the installed packages.
@@ -87,10 +93,50 @@ def duckdb_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
         con.execute("SET autoload_known_extensions=false")
         for path in extension_files():
             con.execute(f"LOAD {_quote(path)}")
+        if properties and any(k.startswith("s3.") for k in properties):
+            con.execute(f"LOAD {_quote(extension_files(('duckdb_extension_httpfs',))[0])}")
+            con.execute(s3_secret_sql(properties))
     except BaseException:
         con.close()
         raise
     return con
+
+
+def s3_secret_sql(properties: Mapping[str, str], name: str = "logflow_s3") -> str:
+    """``CREATE SECRET`` for DuckDB's httpfs from pyiceberg's ``s3.*`` properties (an
+    endpoint other than AWS is addressed path-style; ``http://`` turns TLS off).
+
+    Example:
+        >>> s3_secret_sql({"s3.endpoint": "http://127.0.0.1:8333", "s3.access-key-id": "k"})
+        "CREATE OR REPLACE SECRET logflow_s3 (TYPE S3, KEY_ID 'k', ENDPOINT '127.0.0.1:8333', \
+URL_STYLE 'path', USE_SSL false)"
+    """
+    parts = ["TYPE S3"]
+    for key, option in (("s3.access-key-id", "KEY_ID"), ("s3.secret-access-key", "SECRET"),
+                        ("s3.session-token", "SESSION_TOKEN"), ("s3.region", "REGION")):
+        if properties.get(key):
+            parts.append(f"{option} {_quote(properties[key])}")
+    endpoint = properties.get("s3.endpoint")
+    if endpoint:
+        parsed = urlparse(endpoint if "://" in endpoint else "https://" + endpoint)
+        parts.append(f"ENDPOINT {_quote(parsed.netloc + parsed.path.rstrip('/'))}")
+        parts.append("URL_STYLE 'path'")
+        parts.append(f"USE_SSL {'false' if parsed.scheme == 'http' else 'true'}")
+    return f"CREATE OR REPLACE SECRET {name} ({', '.join(parts)})"
+
+
+def table_properties(table: Table | str) -> dict[str, str]:
+    """The object-storage properties a table's files are read with (its FileIO's), for
+    :func:`duckdb_connection`; empty for a metadata path or a local table.
+
+    Example:
+        >>> table_properties("file:///wh/t/metadata/00001-a.metadata.json")
+        {}
+    """
+    if isinstance(table, str):
+        return {}
+    props = getattr(getattr(table, "io", None), "properties", None) or {}
+    return {k: str(v) for k, v in props.items() if k.startswith("s3.")}
 
 
 def _quote(text: str) -> str:

@@ -94,7 +94,8 @@ def ingest(
     fields = parse_partition_spec(partition_by)
     if catalog is None:
         catalog = CatalogConfig.embedded(project_dir).with_env_overrides()
-    source = Source.open_path(src, mmap=reading.mmap)
+    source = Source.open_path(src, mmap=reading.mmap,
+                              storage_options=reading.storage_options)
     namespace = table.rsplit(".", 1)[0]
     # the catalog opens (pyiceberg's imports: ~0.35 s) and the file is hashed while detection
     # and decoding start; the pipeline decodes and profiles ahead until both are done, and an

@@ -10,7 +10,7 @@ from contextlib import closing
 from typing import Any
 
 from ..core.quality.rules import Rule, RuleData, RuleOutcome, evaluate_rules
-from .duckdb_reader import duckdb_connection, iceberg_scan_sql
+from .duckdb_reader import duckdb_connection, iceberg_scan_sql, table_properties
 
 
 def evaluate_partition(rules: Iterable[Rule], table: Any, source_uri: str | None, *,
@@ -39,5 +39,5 @@ def evaluate_partition(rules: Iterable[Rule], table: Any, source_uri: str | None
         [-1.0]
         >>> close_catalog(catalog); tmp.cleanup()
     """
-    with closing(duckdb_connection()) as con:
+    with closing(duckdb_connection(properties=table_properties(table))) as con:
         return evaluate_rules(rules, RuleData(con, iceberg_scan_sql(table), source_uri), now=now)

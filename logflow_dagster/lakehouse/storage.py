@@ -17,7 +17,8 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-_SCHEME_ALIASES = {"s3a": "s3", "s3n": "s3", "gcs": "gs"}
+from ..core.remote import SCHEME_ALIASES as _SCHEME_ALIASES
+from ..core.remote import s3_filesystem
 
 
 def canonical_uri(uri: str) -> str:
@@ -59,26 +60,6 @@ class FileInfo:
     mtime_ns: int | None = None
 
 
-def _s3_filesystem(properties: Mapping[str, str]) -> pafs.FileSystem:
-    kwargs: dict[str, object] = {}
-    mapping = {
-        "s3.endpoint": "endpoint_override",
-        "s3.access-key-id": "access_key",
-        "s3.secret-access-key": "secret_key",
-        "s3.session-token": "session_token",
-        "s3.region": "region",
-    }
-    for key, arg in mapping.items():
-        if properties.get(key):
-            kwargs[arg] = properties[key]
-    if "s3.force-virtual-addressing" in properties:
-        kwargs["force_virtual_addressing"] = properties["s3.force-virtual-addressing"] == "true"
-    endpoint = str(kwargs.get("endpoint_override", ""))
-    if endpoint.startswith("http://"):
-        kwargs["scheme"] = "http"
-    return pafs.S3FileSystem(**kwargs)  # type: ignore[arg-type]
-
-
 class ObjectStorage:
     """A file system rooted at a URI, with the few verbs table maintenance needs.
 
@@ -100,7 +81,7 @@ class ObjectStorage:
         if self.scheme == "file":
             self.fs = pafs.LocalFileSystem()
         elif self.scheme == "s3":
-            self.fs = _s3_filesystem(props)
+            self.fs = s3_filesystem(props)
         else:
             try:
                 self.fs, _ = pafs.FileSystem.from_uri(uri)
@@ -235,7 +216,7 @@ class ObjectStorage:
         path = self._path(uri)
         if self.scheme == "file":
             self.fs.create_dir(path.rsplit("/", 1)[0] or "/", recursive=True)
-        return self.fs.open_output_stream(path)
+        return self.fs.open_output_stream(path, compression=None)  # bytes as given, never by suffix
 
 
 def utcnow() -> datetime:

@@ -44,13 +44,14 @@ class LandingState:
         return json.dumps({"seen": self.seen, "pending": self.pending}, sort_keys=True)
 
 
-def _hash_of(file: LandedFile) -> str:
-    return content_hash(Source.open_path(file.path, compression=None))
+def _hash_of(file: LandedFile, properties: Mapping[str, str] | None = None) -> str:
+    return content_hash(Source.open_path(file.path, compression=None,
+                                         storage_options=properties))
 
 
 def scan_landing(root: str, landing: str, state: LandingState, *,
                  properties: Mapping[str, str] | None = None,
-                 hasher: Callable[[LandedFile], str] = _hash_of
+                 hasher: Callable[[LandedFile], str] | None = None
                  ) -> list[tuple[LandedFile, str]]:
     """Files to ingest now, with their content hash; updates ``state``.
 
@@ -59,8 +60,9 @@ def scan_landing(root: str, landing: str, state: LandingState, *,
         landing: The source's landing folder, glob or URI.
         state: The cursor state (changed in place).
         properties: Object-storage options.
-        hasher: How a file's content hash is computed (streamed, never mapped: a landing
-            file may be rewritten while it is read).
+        hasher: How a file's content hash is computed (default: xxh3-128 of its bytes,
+            streamed, never mapped: a landing file may be rewritten while it is read; object
+            storage is read through ``properties``).
 
     Example:
         >>> import tempfile, pathlib
@@ -72,6 +74,9 @@ def scan_landing(root: str, landing: str, state: LandingState, *,
         ...     [f.key for f, _ in first], [f.key for f, _ in second]
         ([], ['a.csv'])
     """
+    if hasher is None:
+        def hasher(file: LandedFile) -> str:
+            return _hash_of(file, properties)
     ready: list[tuple[LandedFile, str]] = []
     present = set()
     for file in list_landing(root, landing, properties):

@@ -5,8 +5,9 @@ from contextlib import contextmanager
 
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
-from ..lakehouse.duckdb_reader import extension_files
+from ..lakehouse.duckdb_reader import extension_files, s3_secret_sql
 
 
 class LogflowDuckDBResource(DuckDBResource):
@@ -32,6 +33,10 @@ class LogflowDuckDBResource(DuckDBResource):
                 "duckdb": LogflowDuckDBResource(), "logflow_catalog": IcebergCatalogResource()})
     """
 
+    storage_properties: dict[str, str] = Field(
+        default_factory=dict, description="Object-storage properties (s3.*) of an S3 "
+        "warehouse: httpfs is loaded from its package and a secret made from them.")
+
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection with autoinstall off and the iceberg extension loaded."""
@@ -41,6 +46,10 @@ class LogflowDuckDBResource(DuckDBResource):
         try:
             for path in extension_files():
                 con.execute("LOAD '" + path.replace("'", "''") + "'")
+            if any(k.startswith("s3.") for k in self.storage_properties):
+                httpfs = extension_files(("duckdb_extension_httpfs",))[0]
+                con.execute("LOAD '" + httpfs.replace("'", "''") + "'")
+                con.execute(s3_secret_sql(self.storage_properties))
             yield con
         finally:
             con.close()

@@ -16,7 +16,11 @@ from ..config import ProjectConfig, SourceConfig
 from ..landing import LandingState
 from ..services import Project, landing_ready
 
-__all__ = ["build_landing_sensor"]
+__all__ = ["TABLE_TAG", "build_landing_sensor"]
+
+#: The run tag naming the table a run writes: the QueuedRunCoordinator's
+#: ``tag_concurrency_limits`` use it to keep writers to one table from piling up.
+TABLE_TAG = "logflow/table"
 
 
 def _already_ingested(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str,
@@ -49,6 +53,7 @@ def build_landing_sensor(*, config: ProjectConfig, source: SourceConfig,
     """
     partitions = partitions_for(source)
     key = table_key(config, source.table)
+    tags = {TABLE_TAG: source.table}  # the run queue limits concurrent runs per table
     project = Project.from_config(config)
 
     @dg.sensor(name=f"{source.name}_landing", asset_selection=[key],
@@ -60,7 +65,8 @@ def build_landing_sensor(*, config: ProjectConfig, source: SourceConfig,
         ready = landing_ready(project, source, state)
         if source.partitioning != "file":  # a window partition per file's modification time
             return dg.SensorResult(
-                run_requests=[dg.RunRequest(partition_key=part, run_key=f"{f.key}:{digest}")
+                run_requests=[dg.RunRequest(partition_key=part, run_key=f"{f.key}:{digest}",
+                                            tags=tags)
                               for part, f, digest in ready],
                 cursor=state.dump())
         ready = [(part, f, digest) for part, f, digest in ready
@@ -68,7 +74,8 @@ def build_landing_sensor(*, config: ProjectConfig, source: SourceConfig,
         known = set(context.instance.get_dynamic_partitions(partitions.name or ""))
         new_keys = sorted({part for part, _, _ in ready if part not in known})
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(partition_key=part, run_key=f"{part}:{digest}")
+            run_requests=[dg.RunRequest(partition_key=part, run_key=f"{part}:{digest}",
+                                        tags=tags)
                           for part, _, digest in ready],
             dynamic_partitions_requests=[partitions.build_add_request(new_keys)]
             if new_keys else [],

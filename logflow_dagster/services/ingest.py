@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..config import SourceConfig
@@ -222,6 +222,9 @@ def ingest_file(
     rules = project.rules_for(table) if rules is None else rules
     if reading is None:
         reading = reading_options(source)
+    if "://" in os.fspath(path):  # object storage: the project's properties, then the reader's
+        reading = replace(reading, storage_options={**project.storage_options(source),
+                                                    **(reading.storage_options or {})})
     uri = Source(path=os.fspath(path)).uri
     events = _LineageRun(project, lineage, run_id, table, path)
     try:

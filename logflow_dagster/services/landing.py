@@ -29,7 +29,7 @@ def landing_ready(project: Project, source: SourceConfig, state: LandingState
         ['in/a.csv']
     """
     ready = scan_landing(project.root, source.landing, state,
-                         properties=project.config.catalog.properties)
+                         properties=project.storage_options(source))
     if source.partitioning == "file":
         return [(f.key, f, digest) for f, digest in ready]
     return [(window_key(source.partitioning, f.mtime_ns), f, digest) for f, digest in ready]
@@ -54,7 +54,7 @@ def files_for_partition(project: Project, source: SourceConfig, key: str) -> lis
         ...     [f.key for f in files_for_partition(project, source, "2024-03-01")]
         ['in/1.csv']
     """
-    files = list_landing(project.root, source.landing, project.config.catalog.properties)
+    files = list_landing(project.root, source.landing, project.storage_options(source))
     if source.partitioning == "file":
         found = [f for f in files if f.key == key]
         if found:

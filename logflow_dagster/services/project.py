@@ -114,6 +114,17 @@ class Project:
         names = ", ".join(s.name for s in self.config.sources) or "none"
         raise UsageError(f"no source {name!r} in {CONFIG_FILE} (sources: {names})")
 
+    def storage_options(self, source: SourceConfig | None = None) -> dict[str, str]:
+        """Object-storage properties for listing and reading landed files:
+        ``catalog.properties`` with the source's ``options.storage_options`` over them.
+
+        Example:
+            >>> Project.from_config(ProjectConfig(root="/p")).storage_options()
+            {}
+        """
+        return {**self.config.catalog.properties,
+                **((source.options.storage_options or {}) if source is not None else {})}
+
     def source_for_table(self, table: str) -> SourceConfig | None:
         """The first source that writes ``table``, if any."""
         return next((s for s in self.config.sources if s.table == table), None)

@@ -105,7 +105,8 @@ def test_logflow_dev_shows_what_the_demo_did(tmp_path: Path) -> None:
                    for repo in data["repositoriesOrError"]["nodes"] for s in repo["sensors"]}
         assert sensors == {"orders_csv_landing": "RUNNING", "orders_jsonl_landing": "RUNNING",
                            "orders_xes_landing": "RUNNING",
-                           "logflow_maintenance_thresholds": "RUNNING"}
+                           "logflow_maintenance_thresholds": "RUNNING",
+                           "logflow_rollups_automation": "RUNNING"}
         mats = {"/".join(n["key"]["path"]): [m["partition"] for m in n["assetMaterializations"]]
                 for n in data["assetsOrError"]["nodes"]}
         assert set(mats["raw/orders_csv"]) == {"landing/csv/orders.csv"}
