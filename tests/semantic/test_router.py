@@ -293,13 +293,19 @@ def test_cache_hit_and_new_snapshot_invalidates(tmp_path: Path) -> None:
     assert third.cache_hit is False and third.data == [{"orders.count": "7"}]
 
 
+@pytest.mark.services
 def test_redis_cache(tmp_path: Path) -> None:
-    redis = pytest.importorskip("redis")
+    import os
+
+    import redis
+
     client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
     try:
         client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no redis on 127.0.0.1:6379")
+    except redis.exceptions.ConnectionError as err:
+        if os.environ.get("LOGFLOW_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"no Redis on 127.0.0.1:6379: {err}")
+        pytest.skip("no Redis on 127.0.0.1:6379")
     from logflow_dagster.semantic.cache import RedisCache
 
     client.flushdb()
