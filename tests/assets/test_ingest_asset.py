@@ -121,7 +121,8 @@ def test_repository_project_loads() -> None:
     assert keys == tables | {f"{t}_maintenance" for t in tables} | landing | rollups
     assert {s.name for s in defs.sensors} == {"orders_csv_landing", "orders_jsonl_landing",
                                                "orders_xes_landing",
-                                               "logflow_maintenance_thresholds"}
+                                               "logflow_maintenance_thresholds",
+                                               "logflow_rollups_automation"}
     assert [s.name for s in defs.schedules] == ["logflow_maintenance_schedule"]
 
 

@@ -38,7 +38,7 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 FILES = 12
 HASHED = '"case_id", "activity", "timestamp", "resource", "amount", "region"'
-VICTIM_ROWS = 300_000
+VICTIM_ROWS = 1_000_000  # its step runs for seconds, so the kill lands mid-step
 
 
 def _project(root: Path, s3: S3Server, prefix: str, pg_url: str, execution: dict) -> Path:
@@ -220,7 +220,7 @@ def test_celery_executor_two_workers_and_a_killed_worker(
 
 def _kill_step_process(root: Path, runner: threading.Thread) -> bool:
     """Starts ``runner``; once the victim's step has started on a worker and written its first
-    data file to S3 (or after 1 s), SIGKILLs the worker process running it."""
+    data file to S3 (or after 0.5 s), SIGKILLs the worker process running it."""
     os.environ["DAGSTER_HOME"] = str(root / ".logflow" / "dagster")
     import dagster as dg
 
@@ -235,7 +235,7 @@ def _kill_step_process(root: Path, runner: threading.Thread) -> bool:
                               if e.dagster_event is not None
                               and e.dagster_event.event_type_value == "STEP_START"]
                     if starts:
-                        time.sleep(1.0)
+                        time.sleep(0.5)  # into the decode, well before the commit
                         os.kill(starts[0].dagster_event.pid, signal.SIGKILL)
                         killed = True
                         break
