@@ -36,7 +36,14 @@ from .model import SemanticModel
 from .query import Query, normalize_query
 from .rollups import BuildResult, Rollup, build_rollup, rollup_state, rollups_of
 from .router import Route, route
-from .tables import TableSnapshot, parse_select, pin_tables, resolve_snapshots, tables_in
+from .tables import (
+    TableSnapshot,
+    parse_select,
+    pin_tables,
+    resolve_snapshots,
+    table_state,
+    tables_in,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -106,6 +113,10 @@ class SqlResult:
     snapshots: dict[str, int | None]
 
 
+#: Plans (and the tables of queries) remembered per layer.
+_MEMO = 512
+
+
 class SemanticLayer:
     """A loaded model and where its tables live.
 
@@ -132,6 +143,9 @@ class SemanticLayer:
         self._lock = threading.Lock()
         self._con: Any = None
         self._catalog: Any = None
+        self._tables_memo: dict[str, set[str]] = {}
+        self._plans: dict[Any, QueryPlan] = {}
+        self._formatted: dict[str, tuple[pa.Table, list[dict[str, Any]]]] = {}
 
     def close(self) -> None:
         """Closes the DuckDB connection and the catalog the layer keeps open."""
@@ -272,12 +286,48 @@ class SemanticLayer:
             out |= {cube.sql_table} if cube.sql_table else tables_in(cube.sql_ast)
         return out
 
+    def _query_tables(self, q: Query) -> set[str]:
+        """The raw tables ``q`` reads (from its join tree; remembered per query)."""
+        key = q.key()
+        tables = self._tables_memo.get(key)
+        if tables is None:
+            probe = compile_query(q, self.model, lambda cube, alias: _placeholder(alias))
+            assert probe.tree is not None
+            tables = self._tables_of(probe.tree.cubes)
+            if len(self._tables_memo) >= _MEMO:
+                self._tables_memo.clear()
+            self._tables_memo[key] = tables
+        return tables
+
     def plan(self, query: Any, *, now: datetime | None = None) -> QueryPlan:
-        """How ``query`` would run (tables resolved, nothing read but their metadata)."""
+        """How ``query`` would run (tables resolved, nothing read but their metadata).
+
+        A plan is determined by the query and the metadata files of the tables it may read
+        (its raw tables and every rollup table): it is remembered under them, so an unchanged
+        catalog costs one catalog row per table and no compilation.
+        """
         q = self.normalize(query, now=now)
-        probe = compile_query(q, self.model, lambda cube, alias: _placeholder(alias))
-        assert probe.tree is not None
-        snapshots = self._resolve(self._tables_of(probe.tree.cubes))
+        tables = self._query_tables(q)
+        catalog = self._open_catalog()
+        read = set(tables)
+        if self.use_rollups:  # a rollup's own table and the tables its freshness depends on
+            for r in self.rollups():
+                if r.path not in self._sources:
+                    self._sources[r.path] = r.source_tables()
+                read |= {r.table, *self._sources[r.path]}
+        state = tuple((t, (table_state(catalog, t) or (None,))[0]) for t in sorted(read))
+        memo_key = (q.key(), self.use_rollups, state)
+        cached = self._plans.get(memo_key)
+        if cached is not None:
+            return cached
+        plan = self._plan(q, tables)
+        if len(self._plans) >= _MEMO:
+            self._plans.clear()
+        self._plans[memo_key] = plan
+        return plan
+
+    def _plan(self, q: Query, tables: set[str]) -> QueryPlan:
+        snapshots = self._resolve(tables)
         compiled = compile_query(q, self.model, raw_source(snapshots))
         routed = self._route(q, compiled, snapshots)
         if routed.rollup is not None and routed.compiled is not None:
@@ -307,18 +357,27 @@ class SemanticLayer:
         key = cache_key(q.key(), _scope(identity),
                         {t: s.snapshot_id for t, s in plan.snapshots.items()})
         cached = self.cache.get(key)
-        if cached is not None:
-            table = from_bytes(cached)
+        formatted = self._formatted.get(key) if cached is not None else None
+        if formatted is not None:  # a hit this layer formatted before: no decoding again
+            table, rows = formatted
+            t3 = time.perf_counter()
         else:
-            con = self._cursor()
-            try:
-                table = run(con, plan.sql)
-            finally:
-                con.close()
-            self.cache.set(key, to_bytes(table))
-        t3 = time.perf_counter()
-        time_keys = {t.key: t.dimension for t in q.time_dimensions if t.key}
-        data = to_data(table, plan.compiled.columns, time_keys, q.timezone)
+            if cached is not None:
+                table = from_bytes(cached)
+            else:
+                con = self._cursor()
+                try:
+                    table = run(con, plan.sql)
+                finally:
+                    con.close()
+                self.cache.set(key, to_bytes(table))
+            t3 = time.perf_counter()
+            time_keys = {t.key: t.dimension for t in q.time_dimensions if t.key}
+            rows = to_data(table, plan.compiled.columns, time_keys, q.timezone)
+            if len(self._formatted) >= _MEMO:
+                self._formatted.clear()
+            self._formatted[key] = (table, rows)
+        data = [dict(r) for r in rows]  # the caller's own copy
         t4 = time.perf_counter()
         ms = lambda a, b: round((b - a) * 1000, 3)  # noqa: E731
         return QueryResult(

@@ -41,7 +41,7 @@ from .compiler import Compiled, compile_query, leaf_measures
 from .model import Dimension, Measure, Member, PreAggregation, SemanticModel
 from .query import MAX_LIMIT, Query, TimeDimension
 from .snippets import _index
-from .tables import TableSnapshot
+from .tables import TableSnapshot, table_state
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -417,14 +417,8 @@ def _same_schema(a: pa.Schema, b: pa.Schema) -> bool:
 
 def rollup_state(catalog: Any, rollup: Rollup) -> tuple[TableSnapshot, dict[str, str]] | None:
     """The built table's pinned snapshot and properties, or None when not built."""
-    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
-
-    try:
-        table = catalog.load_table(rollup.table)
-    except (NoSuchTableError, NoSuchNamespaceError):
+    state = table_state(catalog, rollup.table)
+    if state is None or state[1] is None:
         return None
-    snap = table.current_snapshot()
-    if snap is None:
-        return None
-    return (TableSnapshot(rollup.table, table.metadata_location, snap.snapshot_id),
-            dict(table.properties))
+    location, snapshot_id, properties = state
+    return TableSnapshot(rollup.table, location, snapshot_id), dict(properties)

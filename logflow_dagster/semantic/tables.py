@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -174,8 +175,64 @@ def pin_tables(tree: exp.Query, snapshots: Mapping[str, TableSnapshot]) -> exp.Q
     return tree.copy().transform(swap)  # type: ignore[return-value]
 
 
+#: metadata.json location -> (current snapshot id, table properties). A metadata file never
+#: changes once written, so what it says can be remembered for the life of the process.
+_METADATA: dict[str, tuple[int | None, dict[str, str]]] = {}
+_METADATA_CAP = 4096
+_ABSENT = object()
+
+
+def current_location(catalog: object, name: str) -> Any:
+    """The current ``metadata_location`` of ``name`` read from a SQL catalog's own table (one
+    indexed row: no metadata file is read), None when the table does not exist, or
+    ``_ABSENT`` when the catalog is not a SQL catalog (or its bookkeeping table differs)."""
+    engine = getattr(catalog, "engine", None)
+    if engine is None or name.count(".") != 1:
+        return _ABSENT
+    from pyiceberg.catalog.sql import IcebergTables
+    from sqlalchemy import or_, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    namespace, table = name.split(".")
+    query = select(IcebergTables.metadata_location).where(
+        IcebergTables.catalog_name == getattr(catalog, "name", ""),
+        IcebergTables.table_namespace == namespace, IcebergTables.table_name == table,
+        or_(IcebergTables.iceberg_type == "TABLE", IcebergTables.iceberg_type.is_(None)))
+    try:
+        with engine.connect() as con:
+            row = con.execute(query).fetchone()
+    except SQLAlchemyError:
+        return _ABSENT
+    return row[0] if row is not None else None
+
+
+def table_state(catalog: object, name: str) -> tuple[str, int | None, dict[str, str]] | None:
+    """``(metadata_location, snapshot id, properties)`` of ``name``'s current metadata, None
+    when there is no such table. Reads one catalog row; the metadata file only when it is one
+    not seen before.
+    """
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    location = current_location(catalog, name)
+    if location is None:
+        return None
+    if location is not _ABSENT and location in _METADATA:
+        snapshot_id, properties = _METADATA[location]
+        return location, snapshot_id, properties
+    try:
+        table = catalog.load_table(name)  # type: ignore[attr-defined]
+    except (NoSuchTableError, NoSuchNamespaceError):
+        return None
+    snap = table.current_snapshot()
+    state = (snap.snapshot_id if snap is not None else None, dict(table.properties))
+    if len(_METADATA) >= _METADATA_CAP:
+        _METADATA.clear()
+    _METADATA[table.metadata_location] = state
+    return table.metadata_location, *state
+
+
 def resolve_snapshots(catalog: object, names: set[str]) -> dict[str, TableSnapshot]:
-    """Loads each table once and pins its current metadata file and snapshot.
+    """Pins each table's current metadata file and snapshot (see :func:`table_state`).
 
     Args:
         catalog: An open pyiceberg catalog.
@@ -184,16 +241,10 @@ def resolve_snapshots(catalog: object, names: set[str]) -> dict[str, TableSnapsh
     Raises:
         UsageError: A table that does not exist.
     """
-    from pyiceberg.exceptions import NoSuchTableError
-
     out = {}
     for name in sorted(names):
-        try:
-            table = catalog.load_table(name)  # type: ignore[attr-defined]
-        except NoSuchTableError:
-            raise UsageError(f"no table {name!r} in the catalog (has it been ingested?)") \
-                from None
-        snap = table.current_snapshot()
-        out[name] = TableSnapshot(name, table.metadata_location,
-                                  snap.snapshot_id if snap is not None else None)
+        state = table_state(catalog, name)
+        if state is None:
+            raise UsageError(f"no table {name!r} in the catalog (has it been ingested?)")
+        out[name] = TableSnapshot(name, state[0], state[1])
     return out
