@@ -87,9 +87,13 @@ def open_uri(uri: str, properties: Mapping[str, str] | None = None) -> BinaryIO:
     Raises:
         FileNotFoundError: Nothing is stored at ``uri``.
 
-    Example:
-        >>> with open_uri("s3://bucket/in/a.csv", props) as f:  # doctest: +SKIP
-        ...     f.read(4)
+    Examples:
+        .. code-block:: python
+
+            props = {"s3.endpoint": "http://127.0.0.1:8333", "s3.access-key-id": "admin",
+                     "s3.secret-access-key": "secret"}
+            with open_uri("s3://bucket/in/a.csv", props) as f:
+                head = f.read(4)
     """
     fs, path = filesystem_for(uri, properties)
     return fs.open_input_file(path)  # type: ignore[return-value]
