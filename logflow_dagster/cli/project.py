@@ -117,19 +117,38 @@ def _rollup_vs_raw(root: object) -> None:
              "timeDimensions": [{"dimension": "sales.at", "granularity": "month"}],
              "order": [["sales.at", "asc"], ["sales.region", "asc"]], "limit": 6}
     try:
-        routed = semantic.open_layer(root)
-        raw = semantic.open_layer(root)
-        raw.use_rollups = False
-        a, b = routed.query(query), raw.query(query)
+        with semantic.open_layer(root) as routed, semantic.open_layer(root) as raw:
+            raw.use_rollups = False
+            a, b = routed.query(query), raw.query(query)
     except UsageError as err:
         typer.echo(f"\n(semantic query skipped: {err})")
         return
+
+    def money(value: object) -> str:
+        return "-" if value is None else f"{float(str(value)):,.2f}"
+
     for result in (a, b):
         typer.echo(f"\nrevenue by region and month, source: {result.source}")
         for row in result.data:
             typer.echo(f"  {row['sales.at.month'][:7]}  {row['sales.region']!s:5} "
-                       f"revenue {row['sales.revenue']}  avg {row['sales.avg_order_amount']}")
-    typer.echo("same answer: " + ("yes" if a.data == b.data else "NO"))
+                       f"revenue {money(row['sales.revenue']):>10}  "
+                       f"avg {money(row['sales.avg_order_amount']):>8}")
+    # sums of doubles may differ in the last digits by the order of their additions
+    same = len(a.data) == len(b.data) and all(
+        x.keys() == y.keys() and all(_close(x[k], y[k]) for k in x)
+        for x, y in zip(a.data, b.data, strict=False))
+    typer.echo("same answer: " + ("yes" if same else "NO"))
+
+
+def _close(x: object, y: object) -> bool:
+    """Equal, or numbers equal to 12 significant digits."""
+    if x == y:
+        return True
+    try:
+        a, b = float(str(x)), float(str(y))
+    except ValueError:
+        return False
+    return abs(a - b) <= 1e-12 * max(abs(a), abs(b))
 
 
 def _logflow_command(root: object) -> str:
