@@ -27,6 +27,8 @@ def test_demo_then_run_picks_up_new_files(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "3 runs" in proc.stdout and "passed / 1 failed" in proc.stdout
     assert "Traceback" not in proc.stderr
+    assert "source: rollup:sales.revenue_by_day" in proc.stdout
+    assert "same answer: yes" in proc.stdout  # the rollup's numbers are the raw data's
     catalog = open_catalog(CatalogConfig.embedded(root))
     con = duckdb_connection()
     n = len(events())

@@ -79,6 +79,10 @@ def test_records_match_python_csv_at_any_block_size(rows: list[list[str]], block
         expected = [r for r in csv.reader(io.StringIO(text, newline=""), strict=True) if r][1:]
     except csv.Error:
         assume(False)
+    # a multi-line record of the wrong width is where the two readings part on purpose: we
+    # reject its first line and read the lines after it as records when they fit (a stray
+    # quote must not swallow good neighbours), Python keeps one bad record
+    assume(all(len(r) == 3 or "\n" not in "".join(r) for r in expected))
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.csv"
         src.write_bytes(text.encode())
