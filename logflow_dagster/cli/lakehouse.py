@@ -31,6 +31,12 @@ def _project(project: str, catalog_uri: str | None, warehouse: str | None) -> An
     return Project.load(project, catalog_uri=catalog_uri, warehouse=warehouse)
 
 
+def _kept(result: dict[str, Any]) -> str:
+    """What a deleting verb left because it belongs to another table, for the summary line."""
+    kept = result["protected_paths"]
+    return f"; kept {len(kept)} files of other tables" if kept else ""
+
+
 @app.command()
 def ingest(
     input: Annotated[str, typer.Argument(help="Input file or URI.")],
@@ -205,10 +211,8 @@ def expire(
 
         r = expire_table(_project(project, catalog_uri, warehouse), table,
                          older_than=older_than, retain_last=retain_last).to_dict()
-    kept = f"; kept {len(r['protected_paths'])} files of other tables" \
-        if r["protected_paths"] else ""
     emit(r, json_out, f"{table}: deleted {r['deleted_paths']} files; "
-                      f"{r['files_before']} -> {r['files_after']} files{kept}")
+                      f"{r['files_before']} -> {r['files_after']} files{_kept(r)}")
 
 
 @app.command()
@@ -228,7 +232,5 @@ def orphans(
 
         r = remove_table_orphans(_project(project, catalog_uri, warehouse), table,
                                  older_than=older_than, dry_run=dry_run).to_dict()
-    kept = f"; kept {len(r['protected_paths'])} files of other tables" \
-        if r["protected_paths"] else ""
     emit(r, json_out, f"{table}: {'would delete' if dry_run else 'deleted'} "
-                      f"{len(r['orphan_paths'])} orphan files{kept}")
+                      f"{len(r['orphan_paths'])} orphan files{_kept(r)}")

@@ -4,6 +4,8 @@ files one partition holds (one file, or a daily/hourly window of files).
 
 from __future__ import annotations
 
+import os
+
 from ..config import SourceConfig
 from ..landing import LandedFile, LandingState, list_landing, scan_landing, window_key
 from ..landing.windows import window_bounds
@@ -59,8 +61,6 @@ def files_for_partition(project: Project, source: SourceConfig, key: str) -> lis
         found = [f for f in files if f.key == key]
         if found:
             return found
-        import os
-
         path = key if "://" in key else os.path.join(project.root, key)
         uri = path if "://" in path else "file://" + os.path.abspath(path)
         return [LandedFile(key, uri, 0, 0)]  # gone since: the ingest names the missing file

@@ -5,6 +5,8 @@ the table from the project's catalog and never deleting a file another table own
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -32,6 +34,21 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
 
 
+def _age(value: timedelta | str) -> timedelta:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+@contextmanager
+def _guarded(project: Project, table: str) -> Iterator[tuple[Any, Any]]:
+    """``table`` loaded, and the catalog's other tables whose files a deleting verb must
+    keep (:class:`~logflow_dagster.lakehouse.maintenance.OtherTables`)."""
+    from ..lakehouse.maintenance import OtherTables
+
+    with project.open_catalog() as catalog:
+        loaded = project.load_table(table, catalog)
+        yield loaded, OtherTables.of(catalog, loaded)
+
+
 def compact_table(project: Project, table: str, *, target_file_size: int | None = None) -> Any:
     """Rewrites ``table``'s small data files into files near the target size (one snapshot).
 
@@ -53,13 +70,11 @@ def expire_table(project: Project, table: str, *, older_than: timedelta | str,
     Returns:
         The :class:`~logflow_dagster.lakehouse.maintenance.ExpiryResult`.
     """
-    from ..lakehouse.maintenance import OtherTables, expire_snapshots
+    from ..lakehouse.maintenance import expire_snapshots
 
-    age = parse_duration(older_than) if isinstance(older_than, str) else older_than
-    with project.open_catalog() as catalog:
-        loaded = project.load_table(table, catalog)
-        return expire_snapshots(loaded, older_than=age, retain_last=retain_last,
-                                others=OtherTables.of(catalog, loaded))
+    with _guarded(project, table) as (loaded, others):
+        return expire_snapshots(loaded, older_than=_age(older_than), retain_last=retain_last,
+                                others=others)
 
 
 def remove_table_orphans(project: Project, table: str, *, older_than: timedelta | str,
@@ -70,13 +85,11 @@ def remove_table_orphans(project: Project, table: str, *, older_than: timedelta 
     Returns:
         The :class:`~logflow_dagster.lakehouse.maintenance.OrphanResult`.
     """
-    from ..lakehouse.maintenance import OtherTables, remove_orphans
+    from ..lakehouse.maintenance import remove_orphans
 
-    age = parse_duration(older_than) if isinstance(older_than, str) else older_than
-    with project.open_catalog() as catalog:
-        loaded = project.load_table(table, catalog)
-        return remove_orphans(loaded, older_than=age, dry_run=dry_run,
-                              others=OtherTables.of(catalog, loaded))
+    with _guarded(project, table) as (loaded, others):
+        return remove_orphans(loaded, older_than=_age(older_than), dry_run=dry_run,
+                              others=others)
 
 
 @dataclass

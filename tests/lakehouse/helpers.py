@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -14,6 +16,30 @@ from pyiceberg.table import Table
 NAMESPACE = "lh"
 PG_URL = os.environ.get("LOGFLOW_TEST_PG_URL",
                         "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database named ``<prefix>_<random>`` (its URL, psycopg2 driver),
+    dropped afterwards with any connection still open to it. Checks the server first."""
+    import uuid
+
+    import sqlalchemy
+
+    require_postgres()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as con:
+            con.execute(sqlalchemy.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"),
+                {"d": name})
+            con.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
 
 
 def require_postgres(url: str = PG_URL) -> None:

@@ -3,36 +3,25 @@ Iceberg catalog on PostgreSQL; a sensor tick and the partition run it requests, 
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
-import sqlalchemy
 
 from logflow_dagster import build_definitions
 from logflow_dagster.config import parse_config
 from logflow_dagster.lakehouse import CatalogConfig, open_catalog
 from logflow_dagster.lakehouse.duckdb_reader import duckdb_connection, iceberg_scan_sql
 from logflow_dagster.samples import events, write_jsonl
-from tests.lakehouse.helpers import PG_URL, require_postgres
+from tests.lakehouse.helpers import fresh_database
 
 
 @pytest.fixture
-def pg_database() -> str:
+def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test, dropped afterwards."""
-    require_postgres()
-    name = f"lf_dagster_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"),
-            {"d": name})
-        con.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with fresh_database("lf_dagster") as url:
+        yield url
 
 
 @pytest.mark.services

@@ -12,9 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy
 
-from tests.lakehouse.helpers import PG_URL, require_postgres
+from tests.lakehouse.helpers import fresh_database
 from tests.scale.servers import S3Server, seaweedfs
 
 
@@ -34,18 +33,8 @@ def s3_prefix(s3: S3Server) -> str:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database (URL with the psycopg2 driver), dropped afterwards."""
-    require_postgres()
-    name = f"lf_scale_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"),
-            {"d": name})
-        con.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with fresh_database("lf_scale") as url:
+        yield url
 
 
 def put(s3: S3Server, uri: str, data: bytes | Path) -> None:
