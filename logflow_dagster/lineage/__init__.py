@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 #: openlineage-python's own switch: ``OPENLINEAGE_DISABLED=true`` turns every event off.
 ENV_DISABLED = "OPENLINEAGE_DISABLED"
 
-# openlineage's client and facet classes take ~0.4 s to import: loaded on first use, so that
-# a run with lineage off (or one that emits from a worker thread) never waits for them
+# loaded on first use, so that a run with lineage off (or one that emits from a worker thread)
+# never waits for them; events are built without openlineage-python (see .spec)
 _LAZY = {"LineageEmitter": "emitter", "PRODUCER": "events", "IngestEventBuilder": "events",
          "new_run_id": "events", "run_id_for": "events", "AssertionResult": "facets",
          "file_dataset": "naming", "iceberg_namespace": "naming"}

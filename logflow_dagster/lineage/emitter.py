@@ -1,14 +1,15 @@
-"""Sends ingest run events through an openlineage-python client, per ``logflow.yaml``.
+"""Sends ingest run events per ``logflow.yaml``.
 
 The ``lineage`` section chooses the transport:
 
 - ``file`` (default): one JSON line per event appended to ``<root>/<path>``
-  (``.logflow/openlineage.jsonl``), created with its folder by the first event. The library's
-  ``FileTransport(FileConfig(path, append=True))`` opens the file per event and writes the line
-  with one ``write`` call in append mode (seen with strace on Linux, even for 50 KB events), so
-  parallel worker processes do not interleave lines (tested with 4 processes).
-- ``http``: POST to ``url`` (``/api/v1/lineage``, e.g. Marquez); ``OPENLINEAGE_API_KEY`` in the
-  environment adds a bearer token. The only transport that touches the network.
+  (``.logflow/openlineage.jsonl``), created with its folder by the first event. The file is
+  opened per event with ``O_APPEND`` and the line written with one ``write`` call, so parallel
+  worker processes do not interleave lines (tested with 4 processes). No openlineage-python
+  import: the default path costs nothing at start-up.
+- ``http``: openlineage-python's HTTP transport POSTs to ``url`` (``/api/v1/lineage``, e.g.
+  Marquez); ``OPENLINEAGE_API_KEY`` in the environment adds a bearer token. The only transport
+  that touches the network.
 - ``console``: the library's console transport (INFO records on the
   ``openlineage.client.transport.console`` logger).
 - ``off``: no client; nothing is written or sent.
@@ -25,12 +26,13 @@ Example:
     ...     emitter = LineageEmitter(LineageConfig(transport="file", path="events.jsonl"), tmp)
     ...     run_id = run_id_for("dagster-run-id", "raw.orders")
     ...     event = emitter.start(run_id, "raw.orders", f"{tmp}/in.csv", table="raw.orders")
-    ...     emitter.path.name, event.eventType.value, emitter.path.read_text().count("\\n")
+    ...     emitter.path.name, event["eventType"], emitter.path.read_text().count("\\n")
     ('events.jsonl', 'START', 1)
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterable
@@ -41,13 +43,11 @@ from ..config import LineageConfig, ProjectConfig
 from ..core.errors import UsageError
 from ..core.result import IngestResult
 from . import lineage_disabled
-from .events import PRODUCER, IngestEventBuilder
+from .events import PRODUCER, Event, IngestEventBuilder
 from .facets import AssertionResult
 from .naming import default_warehouse
 
 if TYPE_CHECKING:
-    from openlineage.client import OpenLineageClient
-    from openlineage.client.event_v2 import RunEvent
     from openlineage.client.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class LineageEmitter:
             namespace=config.namespace, root=self.root,
             warehouse=warehouse or os.environ.get(ENV_WAREHOUSE) or default_warehouse(self.root),
             catalog_name=catalog_name, catalog_type=catalog_type, producer=producer)
-        self._client: OpenLineageClient | None = None
+        self._transport: Transport | None = None
 
     @classmethod
     def from_config(cls, config: LineageConfig | ProjectConfig,
@@ -130,35 +130,41 @@ class LineageEmitter:
             return None
         return self.root / self.config.path
 
-    def _transport(self) -> Transport:
-        kind = self.config.transport
-        if kind == "file":
-            from openlineage.client.transport.file import FileConfig, FileTransport
-
-            return FileTransport(FileConfig(log_file_path=str(self.path), append=True))
-        if kind == "http":
-            from openlineage.client.transport.http import HttpConfig, HttpTransport
-
-            params: dict[str, Any] = {"url": self.config.url}
-            if api_key := os.environ.get(ENV_API_KEY):
-                params["auth"] = {"type": "api_key", "apiKey": api_key}
-            return HttpTransport(HttpConfig.from_dict(params))
-        from openlineage.client.transport.console import ConsoleConfig, ConsoleTransport
-
-        return ConsoleTransport(ConsoleConfig())
-
     @property
-    def client(self) -> OpenLineageClient:
-        """The openlineage-python client (built on first use; not for ``off``)."""
-        if self.config.transport == "off":
-            raise UsageError("lineage.transport is off: there is no OpenLineage client")
-        if self._client is None:
-            from openlineage.client import OpenLineageClient
+    def transport(self) -> Transport:
+        """openlineage-python's transport of ``http`` and ``console`` (built on first use).
 
-            self._client = OpenLineageClient(transport=self._transport())
-        return self._client
+        Raises:
+            UsageError: For ``file`` (written here, without the library) and ``off``.
+        """
+        if self.config.transport in ("file", "off"):
+            raise UsageError(f"lineage.transport is {self.config.transport}: events are not "
+                             "sent through an openlineage-python transport")
+        if self._transport is None:
+            if self.config.transport == "http":
+                from openlineage.client.transport.http import HttpConfig, HttpTransport
 
-    def emit(self, event: RunEvent) -> bool:
+                params: dict[str, Any] = {"url": self.config.url}
+                if api_key := os.environ.get(ENV_API_KEY):
+                    params["auth"] = {"type": "api_key", "apiKey": api_key}
+                self._transport = HttpTransport(HttpConfig.from_dict(params))
+            else:
+                from openlineage.client.transport.console import ConsoleConfig, ConsoleTransport
+
+                self._transport = ConsoleTransport(ConsoleConfig())
+        return self._transport
+
+    def _append(self, event: Event) -> None:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+    def emit(self, event: Event) -> bool:
         """Sends ``event``; True when it was handed to the transport without error.
 
         Raises:
@@ -168,38 +174,39 @@ class LineageEmitter:
             return False
         try:
             if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.client.emit(event)
+                self._append(event)
+            else:
+                self.transport.emit(event)  # type: ignore[arg-type]
         except Exception as err:
             if self.raise_errors:
                 raise
             log.warning("OpenLineage %s event for %s not emitted (%s transport): %s",
-                        event.eventType.value if event.eventType else "?", event.job.name,
+                        event.get("eventType", "?"), event.get("job", {}).get("name"),
                         self.config.transport, err)
             return False
         return True
 
     def start(self, run_id: str, job_name: str, input_uri: str | os.PathLike[str], *,
-              table: str | None = None) -> RunEvent:
+              table: str | None = None) -> Event:
         """Emits (and returns) the START event; see :meth:`IngestEventBuilder.start`."""
         event = self.events.start(run_id, job_name, input_uri, table=table)
         self.emit(event)
         return event
 
     def complete(self, run_id: str, job_name: str, result: IngestResult,
-                 assertions: Iterable[AssertionResult] = ()) -> RunEvent:
+                 assertions: Iterable[AssertionResult] = ()) -> Event:
         """Emits (and returns) the COMPLETE event; see :meth:`IngestEventBuilder.complete`."""
         event = self.events.complete(run_id, job_name, result, assertions)
         self.emit(event)
         return event
 
     def fail(self, run_id: str, job_name: str, input_uri: str | os.PathLike[str],
-             error: str | BaseException, *, table: str | None = None) -> RunEvent:
+             error: str | BaseException, *, table: str | None = None) -> Event:
         """Emits (and returns) the FAIL event; see :meth:`IngestEventBuilder.fail`."""
         event = self.events.fail(run_id, job_name, input_uri, error, table=table)
         self.emit(event)
         return event
 
     def close(self, timeout: float = -1.0) -> bool:
-        """Flushes and closes the client's transport (a no-op when none was built)."""
-        return self._client.close(timeout) if self._client is not None else True
+        """Flushes and closes the library transport (a no-op when none was built)."""
+        return self._transport.close(timeout) if self._transport is not None else True

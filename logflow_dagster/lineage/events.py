@@ -14,13 +14,14 @@ begins, then COMPLETE (with the :class:`~logflow_dagster.core.result.IngestResul
 - Run: ``processing_engine`` (logflow-dagster's version); FAIL adds ``errorMessage``.
 - Job: ``jobType`` (BATCH, integration ``LOGFLOW``, type ``TASK``).
 
-Every event and facet carries :data:`PRODUCER`; ``schemaURL`` is set by openlineage-python.
+Every event and facet carries :data:`PRODUCER` and its spec's schema URL (:mod:`.spec`); events
+are plain dicts, serialized as openlineage-python serializes its ``event_v2`` classes.
 
 Example:
     >>> b = IngestEventBuilder(namespace="logflow", warehouse="s3://lake/wh")
     >>> ev = b.start(run_id_for("dagster-run-1", "raw.orders"), "raw.orders",
     ...              "s3://landing/orders/a.csv", table="raw.orders")
-    >>> (ev.eventType.value, ev.inputs[0].namespace, ev.outputs[0].namespace)
+    >>> (ev["eventType"], ev["inputs"][0]["namespace"], ev["outputs"][0]["namespace"])
     ('START', 's3://landing', 'iceberg://lake/wh')
 """
 
@@ -32,20 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-from openlineage.client.constants import __version__ as OPENLINEAGE_VERSION
-from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
-from openlineage.client.facet_v2 import (
-    DatasetFacet,
-    InputDatasetFacet,
-    OutputDatasetFacet,
-    RunFacet,
-    catalog_dataset,
-    dataset_version_dataset,
-    job_type_job,
-    processing_engine_run,
-)
-from openlineage.client.uuid import generate_new_uuid
+from typing import Any
 
 from .. import __version__
 from ..core.result import IngestResult
@@ -59,6 +47,12 @@ from .facets import (
     schema_facet,
 )
 from .naming import default_warehouse, file_dataset, iceberg_namespace, redact_uri
+from .spec import EVENT_SCHEMA_URL, facet, openlineage_version, uuid7
+
+Event = dict[str, Any]
+"""A run event, JSON-ready (see :mod:`.spec`)."""
+Dataset = dict[str, Any]
+"""An input or output dataset of an event."""
 
 PRODUCER = f"https://pypi.org/project/logflow-dagster/{__version__}/"
 """The ``producer`` URI of every event and facet logflow-dagster emits."""
@@ -73,7 +67,7 @@ def new_run_id() -> str:
         >>> len(new_run_id())
         36
     """
-    return str(generate_new_uuid())
+    return str(uuid7())
 
 
 def run_id_for(*parts: object) -> str:
@@ -134,45 +128,44 @@ class IngestEventBuilder:
     # -- datasets ---------------------------------------------------------------------------
 
     def input_dataset(self, uri: str | os.PathLike[str], result: IngestResult | None = None,
-                      ) -> InputDataset:
+                      ) -> Dataset:
         """The landing file; with ``result``, its ``inputStatistics``."""
         namespace, name = file_dataset(uri, self.root)
-        input_facets: dict[str, InputDatasetFacet] = {}
+        input_facets: dict[str, Any] = {}
         if result is not None:
             input_facets["inputStatistics"] = input_statistics_facet(
                 rows=result.rows_read, size=result.bytes_read, producer=self.producer)
-        return InputDataset(namespace=namespace, name=name, facets={}, inputFacets=input_facets)
+        return {"namespace": namespace, "name": name, "facets": {}, "inputFacets": input_facets}
 
-    def _catalog_facet(self) -> catalog_dataset.CatalogDatasetFacet:
-        return catalog_dataset.CatalogDatasetFacet(
-            framework="iceberg", type=self.catalog_type, name=self.catalog_name,
-            warehouseUri=redact_uri(self.warehouse_uri), source="pyiceberg",
-            producer=self.producer)
+    def _catalog_facet(self) -> dict[str, Any]:
+        return facet("CatalogDatasetFacet", self.producer, framework="iceberg",
+                     type=self.catalog_type, name=self.catalog_name,
+                     warehouseUri=redact_uri(self.warehouse_uri), source="pyiceberg",
+                     catalogProperties={})
 
-    def table_dataset(self, table: str) -> OutputDataset:
+    def table_dataset(self, table: str) -> Dataset:
         """The Iceberg table as an output, with only its ``catalog`` facet."""
-        return OutputDataset(namespace=self.table_namespace, name=table,
-                             facets={"catalog": self._catalog_facet()}, outputFacets={})
+        return {"namespace": self.table_namespace, "name": table,
+                "facets": {"catalog": self._catalog_facet()}, "outputFacets": {}}
 
     def output_dataset(self, result: IngestResult, assertions: Iterable[AssertionResult] = (),
-                       *, event_time: str | None = None) -> OutputDataset:
+                       *, event_time: str | None = None) -> Dataset:
         """What ``result`` wrote, with schema, version, quality and statistics facets.
 
         The Iceberg table when ``result.table`` is set, otherwise the file or folder
         ``result.output`` (a plain ``convert``).
         """
-        facets: dict[str, DatasetFacet] = {}
+        facets: dict[str, Any] = {}
         if result.table:
-            dataset = self.table_dataset(result.table)
-            facets.update(dataset.facets or {})
+            namespace, name = self.table_namespace, result.table
+            facets["catalog"] = self._catalog_facet()
         else:
             namespace, name = file_dataset(result.output, self.root)
-            dataset = OutputDataset(namespace=namespace, name=name)
         if result.columns:
             facets["schema"] = schema_facet(result.columns, producer=self.producer)
         if result.snapshot_id is not None:
-            facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(
-                datasetVersion=str(result.snapshot_id), producer=self.producer)
+            facets["version"] = facet("DatasetVersionDatasetFacet", self.producer,
+                                      datasetVersion=str(result.snapshot_id))
         if result.profile.get("columns"):
             facets["dataQualityMetrics"] = quality_metrics_facet(
                 result.profile, row_count=int(result.profile.get("rows", result.rows_written)),
@@ -181,59 +174,66 @@ class IngestEventBuilder:
         assertions = list(assertions)
         if assertions:
             facets["dataQualityAssertions"] = assertions_facet(assertions, producer=self.producer)
-        output_facets: dict[str, OutputDatasetFacet] = {
+        output_facets: dict[str, Any] = {
             "outputStatistics": output_statistics_facet(
                 rows=result.rows_written, file_count=len(result.data_files) or None,
                 producer=self.producer),
         }
-        return OutputDataset(namespace=dataset.namespace, name=dataset.name, facets=facets,
-                             outputFacets=output_facets)
+        return {"namespace": namespace, "name": name, "facets": facets,
+                "outputFacets": output_facets}
 
-    def quarantine_dataset(self, result: IngestResult) -> OutputDataset | None:
+    def quarantine_dataset(self, result: IngestResult) -> Dataset | None:
         """The quarantine file as a second output when records were rejected into it."""
         if not result.quarantine or result.rows_rejected <= 0:
             return None
         namespace, name = file_dataset(result.quarantine, self.root)
         stats = output_statistics_facet(rows=result.rows_rejected, producer=self.producer)
-        return OutputDataset(namespace=namespace, name=name, facets={},
-                             outputFacets={"outputStatistics": stats})
+        return {"namespace": namespace, "name": name, "facets": {},
+                "outputFacets": {"outputStatistics": stats}}
 
     # -- events -----------------------------------------------------------------------------
 
-    def _event(self, state: RunState, run_id: str, job_name: str, *,
-               inputs: list[InputDataset], outputs: list[OutputDataset],
-               run_facets: dict[str, RunFacet] | None = None,
-               event_time: str | None = None) -> RunEvent:
-        run = Run(runId=run_id, facets={
-            "processing_engine": processing_engine_run.ProcessingEngineRunFacet(
-                version=__version__, name="logflow-dagster",
-                openlineageAdapterVersion=OPENLINEAGE_VERSION, producer=self.producer),
-            **(run_facets or {}),
-        })
-        job = Job(namespace=self.namespace, name=job_name, facets={
-            "jobType": job_type_job.JobTypeJobFacet(
-                processingType="BATCH", integration="LOGFLOW", jobType="TASK",
-                producer=self.producer),
-        })
-        return RunEvent(eventType=state, eventTime=event_time or _now(), run=run, job=job,
-                        inputs=inputs, outputs=outputs, producer=self.producer)
+    def _event(self, state: str, run_id: str, job_name: str, *,
+               inputs: list[Dataset], outputs: list[Dataset],
+               run_facets: dict[str, Any] | None = None,
+               event_time: str | None = None) -> Event:
+        """A run event of ``state`` (``START``, ``COMPLETE``, ``FAIL``).
+
+        Raises:
+            ValueError: ``run_id`` is not a UUID (the spec requires one).
+        """
+        try:
+            uuid.UUID(run_id)
+        except (ValueError, TypeError, AttributeError):
+            raise ValueError(f"OpenLineage run id {run_id!r} is not a UUID") from None
+        engine = facet("ProcessingEngineRunFacet", self.producer, version=__version__,
+                       name="logflow-dagster", openlineageAdapterVersion=openlineage_version())
+        job_type = facet("JobTypeJobFacet", self.producer, processingType="BATCH",
+                         integration="LOGFLOW", jobType="TASK")
+        return {"eventType": state, "eventTime": event_time or _now(),
+                "run": {"runId": run_id, "facets": {"processing_engine": engine,
+                                                     **(run_facets or {})}},
+                "job": {"namespace": self.namespace, "name": job_name,
+                        "facets": {"jobType": job_type}},
+                "inputs": inputs, "outputs": outputs, "producer": self.producer,
+                "schemaURL": EVENT_SCHEMA_URL}
 
     def start(self, run_id: str, job_name: str, input_uri: str | os.PathLike[str], *,
-              table: str | None = None, event_time: str | None = None) -> RunEvent:
+              table: str | None = None, event_time: str | None = None) -> Event:
         """The START event: the landing file in, the table (when named) out.
 
         Example:
             >>> ev = IngestEventBuilder(root="/p").start(new_run_id(), "raw.orders", "in/a.csv")
-            >>> (ev.eventType.value, ev.inputs[0].name, ev.outputs)
+            >>> (ev["eventType"], ev["inputs"][0]["name"], ev["outputs"])
             ('START', '/p/in/a.csv', [])
         """
         outputs = [self.table_dataset(table)] if table else []
-        return self._event(RunState.START, run_id, job_name, inputs=[self.input_dataset(input_uri)],
+        return self._event("START", run_id, job_name, inputs=[self.input_dataset(input_uri)],
                            outputs=outputs, event_time=event_time)
 
     def complete(self, run_id: str, job_name: str, result: IngestResult,
                  assertions: Iterable[AssertionResult] = (), *,
-                 event_time: str | None = None) -> RunEvent:
+                 event_time: str | None = None) -> Event:
         """The COMPLETE event of an ingest that returned ``result``.
 
         Args:
@@ -247,7 +247,7 @@ class IngestEventBuilder:
             >>> r = IngestResult(input="/p/a.csv", output="raw.a", format="csv", rows_read=2,
             ...                  rows_written=2, table="raw.a", snapshot_id=7)
             >>> ev = IngestEventBuilder(root="/p").complete(new_run_id(), "raw.a", r)
-            >>> ev.outputs[0].facets["version"].datasetVersion
+            >>> ev["outputs"][0]["facets"]["version"]["datasetVersion"]
             '7'
         """
         event_time = event_time or _now()
@@ -255,23 +255,23 @@ class IngestEventBuilder:
         quarantine = self.quarantine_dataset(result)
         if quarantine is not None:
             outputs.append(quarantine)
-        return self._event(RunState.COMPLETE, run_id, job_name,
+        return self._event("COMPLETE", run_id, job_name,
                            inputs=[self.input_dataset(result.input, result)], outputs=outputs,
                            event_time=event_time)
 
     def fail(self, run_id: str, job_name: str, input_uri: str | os.PathLike[str],
              error: str | BaseException, *, table: str | None = None,
-             event_time: str | None = None) -> RunEvent:
+             event_time: str | None = None) -> Event:
         """The FAIL event, with the ``errorMessage`` run facet.
 
         ``error`` may be the exception itself: its type, message and stack trace are recorded.
 
         Example:
             >>> ev = IngestEventBuilder(root="/p").fail(new_run_id(), "raw.a", "a.csv", "boom")
-            >>> ev.run.facets["errorMessage"].message
+            >>> ev["run"]["facets"]["errorMessage"]["message"]
             'boom'
         """
         outputs = [self.table_dataset(table)] if table else []
-        return self._event(RunState.FAIL, run_id, job_name, inputs=[self.input_dataset(input_uri)],
+        return self._event("FAIL", run_id, job_name, inputs=[self.input_dataset(input_uri)],
                            outputs=outputs, event_time=event_time,
                            run_facets={"errorMessage": error_facet(error, producer=self.producer)})

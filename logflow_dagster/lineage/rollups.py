@@ -13,42 +13,38 @@ Example:
     ...     sources={"raw.orders": 1}, snapshot_id=2, rows=3,
     ...     schema=[{"name": "d__orders__status", "type": "string"}],
     ...     lineage={"d__orders__status": ["raw.orders.status"]}, aggregated=[])
-    >>> f = ev.outputs[0].facets["columnLineage"].fields["d__orders__status"]
-    >>> f.inputFields[0].transformations[0].subtype
+    >>> f = ev["outputs"][0]["facets"]["columnLineage"]["fields"]["d__orders__status"]
+    >>> f["inputFields"][0]["transformations"][0]["subtype"]
     'IDENTITY'
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from openlineage.client.event_v2 import InputDataset, OutputDataset, RunEvent, RunState
-from openlineage.client.generated import (
-    column_lineage_dataset,
-    dataset_version_dataset,
-)
-
-from .events import IngestEventBuilder, _now
+from .events import Dataset, Event, IngestEventBuilder, _now
 from .facets import output_statistics_facet, schema_facet
+from .spec import facet
 
 
-def _inputs(b: IngestEventBuilder, sources: Mapping[str, int | None]) -> list[InputDataset]:
+def _inputs(b: IngestEventBuilder, sources: Mapping[str, int | None]) -> list[Dataset]:
     out = []
     for table, snap in sorted(sources.items()):
         facets = {}
         if snap is not None:
-            facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(
-                datasetVersion=str(snap), producer=b.producer)
-        out.append(InputDataset(namespace=b.table_namespace, name=table, facets=facets))
+            facets["version"] = facet("DatasetVersionDatasetFacet", b.producer,
+                                      datasetVersion=str(snap))
+        out.append({"namespace": b.table_namespace, "name": table, "facets": facets,
+                    "inputFacets": {}})
     return out
 
 
 def column_lineage_facet(b: IngestEventBuilder, lineage: Mapping[str, Sequence[str]],
-                         aggregated: Sequence[str]
-                         ) -> column_lineage_dataset.ColumnLineageDatasetFacet:
+                         aggregated: Sequence[str]) -> dict[str, Any]:
     """``columnLineage``: each rollup column from its source columns
     (``namespace.table.column``)."""
-    fields = {}
+    fields: dict[str, Any] = {}
     for column, reads in lineage.items():
         if column in aggregated:
             subtype, desc = "AGGREGATION", "aggregated per rollup group"
@@ -59,20 +55,18 @@ def column_lineage_facet(b: IngestEventBuilder, lineage: Mapping[str, Sequence[s
         inputs = []
         for item in reads:
             table, _, col = item.rpartition(".")
-            inputs.append(column_lineage_dataset.InputField(
-                namespace=b.table_namespace, name=table, field=col,
-                transformations=[column_lineage_dataset.Transformation(
-                    type="DIRECT", subtype=subtype, description=desc)]))
-        fields[column] = column_lineage_dataset.Fields(inputFields=inputs)
-    return column_lineage_dataset.ColumnLineageDatasetFacet(fields=fields,
-                                                            producer=b.producer)
+            inputs.append({"namespace": b.table_namespace, "name": table, "field": col,
+                           "transformations": [{"type": "DIRECT", "subtype": subtype,
+                                                "description": desc}]})
+        fields[column] = {"inputFields": inputs}
+    return facet("ColumnLineageDatasetFacet", b.producer, fields=fields, dataset=[])
 
 
 def rollup_start(b: IngestEventBuilder, run_id: str, job_name: str, *, table: str,
                  sources: Mapping[str, int | None], event_time: str | None = None
-                 ) -> RunEvent:
+                 ) -> Event:
     """The START event of a rollup build."""
-    return b._event(RunState.START, run_id, job_name, inputs=_inputs(b, sources),
+    return b._event("START", run_id, job_name, inputs=_inputs(b, sources),
                     outputs=[b.table_dataset(table)], event_time=event_time)
 
 
@@ -80,28 +74,28 @@ def rollup_complete(b: IngestEventBuilder, run_id: str, job_name: str, *, table:
                     sources: Mapping[str, int | None], snapshot_id: int | None, rows: int,
                     schema: Sequence[Mapping[str, str]],
                     lineage: Mapping[str, Sequence[str]], aggregated: Sequence[str],
-                    event_time: str | None = None) -> RunEvent:
+                    event_time: str | None = None) -> Event:
     """The COMPLETE event: schema, version, columnLineage and outputStatistics facets."""
     event_time = event_time or _now()
     dataset = b.table_dataset(table)
-    facets = dict(dataset.facets or {})
+    facets = dict(dataset["facets"])
     facets["schema"] = schema_facet(schema, producer=b.producer)
     if snapshot_id is not None:
-        facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(
-            datasetVersion=str(snapshot_id), producer=b.producer)
+        facets["version"] = facet("DatasetVersionDatasetFacet", b.producer,
+                                  datasetVersion=str(snapshot_id))
     facets["columnLineage"] = column_lineage_facet(b, lineage, aggregated)
-    out = OutputDataset(namespace=dataset.namespace, name=table, facets=facets,
-                        outputFacets={"outputStatistics": output_statistics_facet(
-                            rows=rows, producer=b.producer)})
-    return b._event(RunState.COMPLETE, run_id, job_name, inputs=_inputs(b, sources),
+    out = {"namespace": dataset["namespace"], "name": table, "facets": facets,
+           "outputFacets": {"outputStatistics": output_statistics_facet(rows=rows,
+                                                                        producer=b.producer)}}
+    return b._event("COMPLETE", run_id, job_name, inputs=_inputs(b, sources),
                     outputs=[out], event_time=event_time)
 
 
 def rollup_fail(b: IngestEventBuilder, run_id: str, job_name: str, *, table: str,
-                error: str | BaseException, event_time: str | None = None) -> RunEvent:
+                error: str | BaseException, event_time: str | None = None) -> Event:
     """The FAIL event of a rollup build, with the ``errorMessage`` run facet."""
     from .facets import error_facet
 
-    return b._event(RunState.FAIL, run_id, job_name, inputs=[],
+    return b._event("FAIL", run_id, job_name, inputs=[],
                     outputs=[b.table_dataset(table)], event_time=event_time,
                     run_facets={"errorMessage": error_facet(error, producer=b.producer)})

@@ -109,10 +109,11 @@ def reading_options(source: SourceConfig | None, **overrides: Any) -> ReadOption
 
 
 class _LineageRun:
-    """One file's OpenLineage run, its START emitted on a worker thread: openlineage's
-    imports and the event (~0.4 s of one core) overlap the decode instead of delaying it.
-    COMPLETE or FAIL waits for START, so the events keep their order. With lineage off
-    (``lineage.transport: off`` or ``OPENLINEAGE_DISABLED=true``) nothing is imported."""
+    """One file's OpenLineage run, its START emitted on a worker thread: the lineage imports,
+    the event and its write (an HTTP round trip with ``transport: http``) overlap the decode
+    instead of delaying it. COMPLETE or FAIL waits for START, so the events keep their order.
+    With lineage off (``lineage.transport: off`` or ``OPENLINEAGE_DISABLED=true``) nothing is
+    imported."""
 
     def __init__(self, project: Project, emitter: LineageEmitter | None, run_id: str | None,
                  table: str, path: str | os.PathLike[str]) -> None:
