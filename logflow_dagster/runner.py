@@ -222,9 +222,9 @@ def _run_partition(job: tuple[str, str, str, str, dict[str, str]]) -> dict[str, 
                "checks_failed": 0}
     with dg.DagsterInstance.get() as instance:
         if config.execution.executor in ("multiprocess", "celery"):
-            recon = _reconstructable_asset_job(Path(root))
+            recon = _reconstructable_asset_job(Path(root), key)
             out: Any = dg.execute_job(
-                recon, instance, run_config=_QUIET, raise_on_error=False, asset_selection=[key],
+                recon, instance, run_config=_QUIET, raise_on_error=False,
                 tags={**run_tags, "dagster/partition": partition})
             events = out.all_events
             outcome["success"] = out.success
@@ -248,15 +248,19 @@ def _run_partition(job: tuple[str, str, str, str, dict[str, str]]) -> dict[str, 
     return outcome
 
 
-def _reconstructable_asset_job(root: Path) -> Any:
-    """The project's asset job as a code pointer other processes (Celery workers, the
-    multiprocess executor's children) load: ``defs`` in ``root/definitions.py``.
+#: The one-asset job a partition runs as under the multiprocess and celery executors.
+PARTITION_JOB = "logflow_partition_run"
+
+
+def _reconstructable_asset_job(root: Path, key: Any) -> Any:
+    """A one-asset job of the project as a code pointer other processes (Celery workers, the
+    multiprocess executor's children) rebuild: :func:`project_asset_job` called with the same
+    arguments there (Dagster's public ``build_reconstructable_job``).
 
     Raises:
         UsageError: The project has no ``definitions.py``.
     """
-    from dagster._core.definitions.assets.job.asset_job import IMPLICIT_ASSET_JOB_NAME
-    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    import dagster as dg
 
     from .core.errors import UsageError
 
@@ -264,5 +268,30 @@ def _reconstructable_asset_job(root: Path) -> Any:
     if not path.exists():
         raise UsageError(f"{path}: no such file; the multiprocess and celery executors load "
                          "the project from it (`logflow init` writes one)")
-    repo = ReconstructableRepository.for_file(str(path), "defs", working_directory=str(root))
-    return repo.get_reconstructable_job(IMPLICIT_ASSET_JOB_NAME)
+    return dg.build_reconstructable_job(
+        __name__, project_asset_job.__name__,
+        reconstructable_args=(str(root.resolve()), key.to_user_string()),  # type: ignore[arg-type]
+        reconstructor_working_directory=str(root.resolve()))
+
+
+def project_asset_job(root: str, asset_key: str) -> Any:
+    """The job that materializes one asset of the project whose ``defs`` live in
+    ``root/definitions.py`` (the user's file, with any resources they swapped in).
+
+    Args:
+        root: The project folder.
+        asset_key: The asset, as ``raw/orders``.
+    """
+    import importlib.util
+
+    import dagster as dg
+
+    path = Path(root) / "definitions.py"
+    spec = importlib.util.spec_from_file_location("logflow_project_definitions", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    job = dg.define_asset_job(PARTITION_JOB,
+                              selection=[dg.AssetKey.from_user_string(asset_key)])
+    return dg.Definitions.merge(module.defs, dg.Definitions(jobs=[job])).resolve_job_def(
+        PARTITION_JOB)
