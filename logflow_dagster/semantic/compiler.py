@@ -113,12 +113,19 @@ class Renderer:
     def row_value(self, measure: Measure) -> exp.Expression | None:
         """What a measure aggregates per row (filters applied as CASE WHEN). A ``count``
         without sql counts its cube's primary key (as Cube does: rows a LEFT JOIN did not
-        match are not counted), or rows (None) for a cube without one."""
+        match are not counted; a composite key counts rows where any part is set), or rows
+        (None) for a cube without one."""
         value = measure.snippet.render(measure.cube, self.alias, self.dimension) \
             if measure.snippet is not None else None
         if value is None and measure.type == "count":
-            pk = self.model.cube(measure.cube).primary_key
-            value = self.dimension(pk.path) if pk is not None else None
+            keys = [self.dimension(k.path) for k in self.model.cube(measure.cube).primary_keys]
+            if len(keys) == 1:
+                value = keys[0]
+            elif keys:
+                value = exp.Case(ifs=[exp.If(
+                    this=exp.or_(*[exp.Not(this=exp.Is(this=k, expression=exp.Null()))
+                                   for k in keys]),
+                    true=exp.Literal.number(1))])
         if measure.filters:
             conds = [self.condition(f.snippet, measure.cube) for f in measure.filters]
             value = exp.Case(ifs=[exp.If(this=exp.and_(*conds),
@@ -364,23 +371,25 @@ class Compiler:
             mine = [m for m in leaves if self.model.member(m).cube == cube]
             aggs = [exp.alias_(self.r.aggregate(m), _id(leaf_col[m])) for m in mine]
             if tree.multiplied(cube):
-                pk = self.model.cube(cube).primary_key
-                if pk is None:
+                pks = self.model.cube(cube).primary_keys
+                if not pks:
                     raise UsageError(f"cube {cube!r} needs a primary_key dimension: a join of "
                                      "this query can repeat its rows, and its measures are "
                                      "de-duplicated by that key")
+                pk_names = [f"__pk{i}" for i in range(len(pks))]
                 keys = exp.select(*[exp.alias_(e.copy(), _id(d))
                                     for (_, e, _), d in zip(groups, dim_names, strict=True)],
-                                  exp.alias_(self.r.dimension(pk.path), _id("__pk")))
+                                  *[exp.alias_(self.r.dimension(k.path), _id(n))
+                                    for k, n in zip(pks, pk_names, strict=True)])
                 keys = self._from(keys.distinct(), tree)
                 if where:
                     keys = keys.where(exp.and_(*[w.copy() for w in where]))
                 ctes.append((f"__keys{n}", keys))
                 agg = exp.select(*[_col(d, "__k") for d in dim_names], *aggs).from_(
                     exp.alias_(exp.to_table(f'"__keys{n}"'), _id("__k"), table=True))
-                agg = agg.join(self.from_item(cube), on=exp.EQ(
-                    this=self.r.dimension(pk.path), expression=_col("__pk", "__k")),
-                    join_type="inner")
+                agg = agg.join(self.from_item(cube), on=exp.and_(*[
+                    exp.EQ(this=self.r.dimension(k.path), expression=_col(n, "__k"))
+                    for k, n in zip(pks, pk_names, strict=True)]), join_type="inner")
                 group_cols = [_col(d, "__k") for d in dim_names]
             else:
                 agg = self._from(exp.select(*[exp.alias_(e.copy(), _id(d)) for (_, e, _), d

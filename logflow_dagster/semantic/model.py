@@ -19,8 +19,8 @@ Example:
     ...     measures: [{name: count, type: count}]
     ...     dimensions: [{name: id, sql: id, type: number, primary_key: true}]
     ... ''')
-    >>> m.member("orders.count").type, m.cube("orders").primary_key.name
-    ('count', 'id')
+    >>> m.member("orders.count").type, [d.name for d in m.cube("orders").primary_keys]
+    ('count', ['id'])
 """
 
 from __future__ import annotations
@@ -260,9 +260,9 @@ class Cube:
     sql_ast: Any = field(default=None, repr=False, compare=False)
 
     @property
-    def primary_key(self) -> Dimension | None:
-        """The first ``primary_key: true`` dimension, if any."""
-        return next((d for d in self.dimensions.values() if d.primary_key), None)
+    def primary_keys(self) -> list[Dimension]:
+        """The ``primary_key: true`` dimensions (several make a composite key, as in Cube)."""
+        return [d for d in self.dimensions.values() if d.primary_key]
 
     def title_or_default(self) -> str:
         """The title given, else the name titleized (``order_items`` -> ``Order Items``)."""

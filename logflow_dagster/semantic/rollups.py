@@ -188,9 +188,9 @@ def _columns_read(model: SemanticModel, path: str, seen: set[str] | None = None)
     if isinstance(member, Measure):
         snippets += [f.snippet for f in member.filters]
         if member.snippet is None and member.type == "count":
-            pk = model.cube(member.cube).primary_key
-            if pk is not None:
-                return _columns_read(model, pk.path, seen)
+            keys = model.cube(member.cube).primary_keys
+            if keys:
+                return [c for k in keys for c in _columns_read(model, k.path, seen)]
     out: list[str] = []
     for snippet in snippets:
         if snippet is None:

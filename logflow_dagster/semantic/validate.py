@@ -13,10 +13,6 @@ from .snippets import Snippet
 def validate_model(model: SemanticModel) -> None:
     """Raises a :class:`UsageError` for the first problem of ``model``."""
     for cube in model.cubes.values():
-        keys = [d for d in cube.dimensions.values() if d.primary_key]
-        if len(keys) > 1:
-            raise keys[1].location.error("unsupported: composite primary keys (more than one "
-                                         "primary_key dimension)")
         for join in cube.joins.values():
             _check_join(model, cube, join)
         for member in [*cube.dimensions.values(), *cube.measures.values(),

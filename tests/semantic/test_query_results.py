@@ -226,3 +226,59 @@ def test_injection_through_filter_values_is_inert(layer) -> None:
     assert one(layer, {"measures": ["orders.count"], "filters": [
         {"member": "orders.status", "operator": "contains", "values": ["%"]}]}) == \
         {"orders.count": "0"}
+
+
+COMPOSITE = """\
+cubes:
+  - name: lines
+    sql_table: shop.lines
+    joins:
+      - name: parcels
+        relationship: one_to_many
+        sql: "{CUBE}.order_id = {parcels}.order_id AND {CUBE}.line_no = {parcels}.line_no"
+    dimensions:
+      - {name: order_id, sql: order_id, type: number, primary_key: true}
+      - {name: line_no, sql: line_no, type: number, primary_key: true}
+      - {name: sku, sql: sku, type: string}
+    measures:
+      - {name: count, type: count}
+      - {name: weight, sql: weight, type: sum}
+  - name: parcels
+    sql_table: shop.parcels
+    dimensions:
+      - {name: id, sql: id, type: number, primary_key: true}
+      - {name: carrier, sql: carrier, type: string}
+    measures:
+      - {name: count, type: count}
+"""
+
+
+def test_composite_primary_key_deduplicates_a_fan_out(tmp_path) -> None:
+    """Order lines keyed by (order_id, line_no): line (1, 1) ships in two parcels. A sum over
+    lines by a parcel dimension counts each line once per group, and the de-duplication must
+    use both key parts (order_id alone would merge lines (1, 1) and (1, 2))."""
+    from logflow_dagster.lakehouse.catalog import CatalogConfig
+    from logflow_dagster.lakehouse.ingest import ingest
+    from logflow_dagster.semantic import SemanticLayer
+
+    root = tmp_path / "p"
+    (root / "models").mkdir(parents=True)
+    (root / "models" / "m.yml").write_text(COMPOSITE)
+    (root / "logflow.yaml").write_text("project: p\nsemantic:\n  models: [models]\n")
+    files = {"lines": "order_id,line_no,sku,weight\n1,1,a,10\n1,2,b,3\n2,1,a,7\n",
+             "parcels": "id,order_id,line_no,carrier\n1,1,1,dhl\n2,1,1,ups\n3,1,2,dhl\n"}
+    for name, text in files.items():
+        (root / f"{name}.csv").write_text(text)
+        ingest(root / f"{name}.csv", f"shop.{name}", catalog=CatalogConfig.embedded(root),
+               project_dir=root, lineage=False)
+    with SemanticLayer.from_project(root) as layer:
+        total = one(layer, {"measures": ["lines.weight", "lines.count", "parcels.count"]})
+        assert total == {"lines.weight": "20", "lines.count": "3", "parcels.count": "3"}
+        by_carrier = rows(layer, {"measures": ["lines.weight", "lines.count"],
+                                  "dimensions": ["parcels.carrier"],
+                                  "order": {"parcels.carrier": "asc"}})
+        assert by_carrier == [
+            {"parcels.carrier": "dhl", "lines.weight": "13", "lines.count": "2"},
+            {"parcels.carrier": "ups", "lines.weight": "10", "lines.count": "1"},
+            {"parcels.carrier": None, "lines.weight": "7", "lines.count": "1"}]
+        assert layer.meta()["cubes"][0]["dimensions"][0]["primaryKey"] is True

@@ -1,7 +1,7 @@
 WITH "__keys0" AS (
   SELECT DISTINCT
     "items".product AS "__d0",
-    "orders".id AS "__pk"
+    "orders".id AS "__pk0"
   FROM ICEBERG_SCAN('file:///wh/shop/orders/metadata/v1.metadata.json') AS "orders"
   LEFT JOIN ICEBERG_SCAN('file:///wh/shop/items/metadata/v1.metadata.json') AS "items"
     ON "orders".id = "items".order_id
@@ -11,7 +11,7 @@ WITH "__keys0" AS (
     SUM("orders".amount) AS "__m0"
   FROM "__keys0" AS "__k"
   INNER JOIN ICEBERG_SCAN('file:///wh/shop/orders/metadata/v1.metadata.json') AS "orders"
-    ON "orders".id = "__k"."__pk"
+    ON "orders".id = "__k"."__pk0"
   GROUP BY
     "__k"."__d0"
 ), "__dims" AS (
