@@ -300,7 +300,13 @@ class _Run:
             raise DataError(f"{batch.num_rows} records without any field: no column to write "
                             "them to", source=self.path, record=self.rows_read + 1)
         if batch is not None:  # a 0-row batch still tells the schema (header-only)
-            batch, changed = self.aligner.conform(batch)
+            try:
+                batch, changed = self.aligner.conform(batch)
+            except DataError as err:
+                if err.source is not None:
+                    raise
+                raise DataError(err.reason, source=self.path, line=err.line,
+                                column=err.column, value=err.value, record=err.record) from None
             if changed:
                 self.profilers.append(Profiler())
             profiling.submit(self.profilers[-1].update, batch)

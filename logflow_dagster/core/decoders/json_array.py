@@ -27,6 +27,7 @@ from .records import (
     RecordBatcher,
     check_depth,
     clip,
+    decode_value,
     json_text,
     limits,
     type_text,
@@ -40,9 +41,12 @@ _STEP = 1 << 20
 class _Text:
     """The input as a sliding text buffer with line accounting."""
 
-    def __init__(self, blocks: Iterator[bytes], path: str) -> None:
+    def __init__(self, blocks: Iterator[bytes], path: str, first_byte: int | None = 0) -> None:
         self.blocks = blocks
         self.path = path
+        #: byte offset of buf[pos] in the input (None when the input is transcoded: its
+        #: offsets are not those of the UTF-8 text read here)
+        self.byte = first_byte
         self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.buf = ""
         self.pos = 0
@@ -73,8 +77,11 @@ class _Text:
         return got > 0 or not self.eof
 
     def advance(self, end: int) -> None:
-        """Moves to ``end`` (an index in ``buf``), counting the lines passed."""
+        """Moves to ``end`` (an index in ``buf``), counting the lines and bytes passed."""
         self.line += self.buf.count("\n", self.pos, end)
+        if self.byte is not None and end > self.pos:
+            seg = self.buf[self.pos : end]
+            self.byte += len(seg) if seg.isascii() else len(seg.encode("utf-8"))
         self.pos = end
 
     def peek(self) -> str:
@@ -111,7 +118,10 @@ class JsonArrayDecoder(Decoder):
         self.batcher = RecordBatcher()
         self.max_depth, self.max_bytes = limits(opts.extra)
         self.number = 1
-        text = _Text(utf8_blocks(self.source, self.detection, _STEP), self.source.path)
+        utf8 = (self.detection.encoding or "utf-8").lower().replace("_", "-") in (
+            "utf-8", "utf-8-sig", "ascii", "us-ascii")
+        text = _Text(utf8_blocks(self.source, self.detection, _STEP), self.source.path,
+                     (self.detection.bom or 0) if utf8 else None)
         self.broken = False
         first = text.peek()
         if first == "" or (first.isspace() and _only_space(text)):
@@ -140,11 +150,14 @@ class JsonArrayDecoder(Decoder):
         want = _STEP
         while True:
             try:
-                value, end = DECODER.raw_decode(text.buf, text.pos)
+                value, end = decode_value(text.buf, text.pos)
                 if end < len(text.buf) or text.eof:
                     break  # a number at the buffer's end may go on in the next block
             except RecursionError:
                 return BadJson(f"nested deeper than {self.max_depth} levels")
+            except BadJson as err:  # a repeated key: its end is known, the array goes on
+                if err.end < len(text.buf) or text.eof:  # type: ignore[attr-defined]
+                    return err
             except ValueError as err:
                 if text.eof:
                     return BadJson(f"invalid JSON: {_message(err, text)}")
@@ -175,12 +188,12 @@ class JsonArrayDecoder(Decoder):
 
     def _array(self, text: _Text) -> Iterator[DecodedBatch]:
         text.advance(text.pos + 1)  # "["
-        pending: list[tuple[Any, int, str]] = []
+        pending: list[tuple[Any, int, str, int | None]] = []
         if text.peek() == "]":
             text.advance(text.pos + 1)
             return
         while True:
-            line = text.line
+            line, byte = text.line, text.byte
             got = self._value(text)
             if isinstance(got, BadJson):
                 yield from self._flush(pending)
@@ -191,7 +204,7 @@ class JsonArrayDecoder(Decoder):
                     return
                 text.advance(end)
             else:
-                pending.append((got.value, line, got.text))
+                pending.append((got.value, line, got.text, byte))
             if len(pending) >= self.options.batch_size:
                 yield from self._flush(pending)
                 pending = []
@@ -219,7 +232,7 @@ class JsonArrayDecoder(Decoder):
         lists = [k for k, v in doc.items() if isinstance(v, list) and v and
                  all(isinstance(x, dict) for x in v)]
         if len(lists) != 1:
-            yield from self._flush([(doc, line, got.text)])
+            yield from self._flush([(doc, line, got.text, None)])
             return
         # the records of {"key": [...]}: found again in the text for their lines
         records = doc[lists[0]]
@@ -228,7 +241,7 @@ class JsonArrayDecoder(Decoder):
         for i in range(0, len(records), self.options.batch_size):
             chunk = records[i : i + self.options.batch_size]
             yield from self._flush([(r, starts[i + k] if starts else None,
-                                     raws[i + k] if raws else got.text)
+                                     raws[i + k] if raws else got.text, None)
                                     for k, r in enumerate(chunk)])
 
     def _bad(self, reason: str, line: int, text: _Text, end: int | None = None
@@ -236,18 +249,21 @@ class JsonArrayDecoder(Decoder):
         raw = clip(text.buf[text.pos : text.pos + RAW_LIMIT if end is None else end])
         if end is None:
             self.broken = True  # what follows is part of the bad record's text
-        error = RowError(reason, line=line, raw=raw, record=self.number)
+        error = RowError(reason, line=line, raw=raw, record=self.number, byte_offset=text.byte)
         self.number += 1
         return DecodedBatch(None, [error])
 
-    def _flush(self, items: list[tuple[Any, int | None, str]]) -> Iterator[DecodedBatch]:
+    def _flush(self, items: list[tuple[Any, int | None, str, int | None]]
+               ) -> Iterator[DecodedBatch]:
         if not items:
             return
-        records = [r for r, _, _ in items]
-        lines = [ln for _, ln, _ in items]
-        raws = [clip(t) for _, _, t in items]
+        records = [r for r, _, _, _ in items]
+        lines = [ln for _, ln, _, _ in items]
+        raws = [clip(t) for _, _, t, _ in items]
+        offsets = [b for _, _, _, b in items]
         number = self.number
-        batch, bad = self.batcher.build(records, lines, raws, first_record=number)
+        batch, bad = self.batcher.build(records, lines, raws, first_record=number,
+                                        offsets=offsets)
         if self.batcher.renamed:
             self.info["renamed_columns"] = dict(self.batcher.renamed)
         if batch is not None:
@@ -259,7 +275,7 @@ class JsonArrayDecoder(Decoder):
                     k = good[row]
                     bad.append(RowError(f"expected {f.expected} in field {f.column!r}",
                                         line=lines[k], record=number + k, raw=raws[k],
-                                        column=f.column, value=value))
+                                        byte_offset=offsets[k], column=f.column, value=value))
             batch = typed
         self.number += len(records)
         bad.sort(key=lambda e: e.record or 0)

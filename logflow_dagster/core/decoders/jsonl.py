@@ -107,6 +107,10 @@ class JsonLinesDecoder(Decoder):
                 return None  # (blocks end on lines: only a block with a long line is long)
             if not all(_writable(f.type, self.max_depth - 1) for f in table.schema):
                 return None
+            try:  # pyarrow 26 builds an invalid list for [null, x] (leading nulls): that
+                table.validate()  # block goes the robust path, which builds it correctly
+            except pa.ArrowInvalid:
+                return None
             return table
         return None
 

@@ -6,14 +6,19 @@ keeps each number's text and bounds nesting depth and size. Each key keeps a pla
 type; a value that needs a wider type widens the plan (int -> double, new struct fields), and
 a key whose values have no common Arrow type (numbers and strings, ``[""]`` and ``[[1]]``)
 becomes a text column holding each value as written (numbers as their JSON token, nested
-values as compact JSON text). Keys that cannot be column names as they are (empty, control
-characters, duplicates after cleaning) are renamed, and every rename is recorded.
+values as compact JSON text). Once a batch has been handed on, a column of doubles or nested
+values keeps its type: a later value that does not fit it is a bad record (the doubles written
+have lost their text, so turning the column to text then would change them: ``2.50`` -> ``2.5``);
+integers and booleans may still turn to text, their text being exact. Keys that cannot be
+column names as they are (empty, control characters, duplicates after cleaning) are renamed,
+and every rename is recorded.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 import pyarrow as pa
@@ -52,7 +57,43 @@ def _no_constant(name: str) -> Any:
     raise BadJson(f"{name} is not a JSON value")
 
 
-DECODER = json.JSONDecoder(parse_float=JsonFloat, parse_constant=_no_constant)
+_DUPLICATE = threading.local()  # the first repeated key of the value being parsed
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs) and getattr(_DUPLICATE, "key", None) is None:
+        seen: set[str] = set()
+        _DUPLICATE.key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+    return out
+
+
+DECODER = json.JSONDecoder(parse_float=JsonFloat, parse_constant=_no_constant,
+                           object_pairs_hook=_object)
+
+
+def decode_value(text: str, pos: int = 0) -> tuple[Any, int]:
+    """``DECODER.raw_decode`` that refuses an object with a repeated key: RFC 8259 leaves its
+    meaning open (parsers keep the first, the last or both), so a record holding one is bad,
+    never silently reduced to one of its values.
+
+    Raises:
+        BadJson: A repeated key (``ValueError`` and ``RecursionError`` as ``raw_decode``).
+
+    Example:
+        >>> decode_value('{"a": 1, "b": {"c": 2, "c": 3}}')
+        Traceback (most recent call last):
+        ...
+        logflow_dagster.core.decoders.records.BadJson: duplicate key 'c' in an object
+    """
+    _DUPLICATE.key = None
+    value, end = DECODER.raw_decode(text, pos)
+    if _DUPLICATE.key is not None:
+        key, _DUPLICATE.key = _DUPLICATE.key, None
+        err = BadJson(f"duplicate key {key!r} in an object")
+        err.end = end  # type: ignore[attr-defined]
+        raise err
+    return value, end
 
 
 def limits(extra: dict[str, Any]) -> tuple[int, int]:
@@ -69,7 +110,8 @@ def parse_record(text: str, max_depth: int = MAX_DEPTH,
 
     Raises:
         BadJson: Invalid JSON (trailing content included), ``NaN``/``Infinity``, more than
-            ``max_depth`` levels of nesting or more than ``max_bytes`` bytes.
+            ``max_depth`` levels of nesting or more than ``max_bytes`` bytes, a repeated
+            key in an object.
 
     Example:
         >>> parse_record('{"a": 2.50}')["a"].text
@@ -78,9 +120,13 @@ def parse_record(text: str, max_depth: int = MAX_DEPTH,
     if len(text) > max_bytes // 4 and len(text.encode("utf-8", "replace")) > max_bytes:
         raise BadJson(f"record larger than {max_bytes} bytes")
     try:
-        value = DECODER.decode(text)
+        value, end = decode_value(text, len(text) - len(text.lstrip(" \t\r\n")))
+        if text[end:].strip(" \t\r\n"):
+            raise json.JSONDecodeError("Extra data", text, end)
     except RecursionError:
         raise BadJson(f"nested deeper than {max_depth} levels") from None
+    except BadJson:
+        raise
     except ValueError as err:
         raise BadJson(f"invalid JSON: {err}") from None
     check_depth(value, text, max_depth)
@@ -336,9 +382,10 @@ class RecordBatcher:
         if planned is not TEXT:
             self.types[key] = planned
             return
-        if key in self._fixed and _nested(current):
-            # batches of nested values are written already: what does not fit them is a bad
-            # record (a struct column cannot be widened to text afterwards)
+        if key in self._fixed and (_nested(current) or pa.types.is_floating(current)):
+            # batches of nested values or of doubles are written already: what does not fit
+            # them is a bad record (a struct column cannot be widened to text afterwards, and
+            # written doubles have lost their text: 2.50 would come back as 2.5)
             for i in idx:
                 v = rows[i].get(key)
                 t = merge(current, type_of(v))

@@ -32,6 +32,7 @@ class SchemaAligner:
         self.schema: pa.Schema | None = None
         self.renamed: dict[str, str] = {}  # original -> cleaned column names
         self.int_as_text: set[str] = set()  # int columns a text typer widened to text
+        self._int_span: dict[str, int] = {}  # largest |value| of each 64-bit int column
 
     def conform(self, batch: Data) -> tuple[Data, bool]:
         """Returns the batch in the (possibly grown) schema and whether the schema changed."""
@@ -48,6 +49,7 @@ class SchemaAligner:
             cleaned = clean_names(names)
             self.renamed.update({a: b for a, b in zip(names, cleaned, strict=True) if a != b})
             batch = batch.rename_columns(cleaned)
+        self._track_ints(batch)
         if self.schema is None:
             self.schema = batch.schema.remove_metadata()
             return batch, True
@@ -63,10 +65,31 @@ class SchemaAligner:
                 raise DataError(f"incompatible column types across records: {err}") from None
             changed = widened or not grown.equals(self.schema)
             self.schema = grown
+        self._check_ints_fit(self.schema)
         return conform_batch(batch, self.schema), changed
+
+    def _track_ints(self, batch: Data) -> None:
+        """Remembers the largest magnitude of every 64-bit integer column (vectorized)."""
+        for f, col in zip(batch.schema, batch.columns, strict=True):
+            if f.type in (pa.int64(), pa.uint64()) and len(col) > col.null_count:
+                lo, hi = (v.as_py() for v in pc.min_max(col).values())
+                self._int_span[f.name] = max(self._int_span.get(f.name, 0), abs(lo), abs(hi))
+
+    def _check_ints_fit(self, schema: pa.Schema) -> None:
+        """A column holding integers beyond 2^53 and, elsewhere, fractions has no exact type:
+        a double would round the integers. Refused with the override that keeps both."""
+        for name, span in self._int_span.items():
+            i = schema.get_field_index(name)
+            if span > _EXACT_IN_DOUBLE and i >= 0 and pa.types.is_floating(schema.field(i).type):
+                raise DataError(
+                    f"integers beyond 2^53 (up to {span}) and fractions in one column: a "
+                    "double cannot hold both exactly; read it as text or decimal (schema "
+                    f"override {{\"{name}\": \"string\"}} or decimal(38,S))", column=name)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Integers of larger magnitude are not all exact as doubles.
+_EXACT_IN_DOUBLE = 1 << 53
 
 
 def clean_names(names: list[str]) -> list[str]:
