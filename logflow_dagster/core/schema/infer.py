@@ -7,18 +7,23 @@ values that do not fit are reported per row so that the record becomes a bad rec
 wider type (``3.5`` in an integer column, a time in a date column) the column is widened, never
 rounded.
 
-A number written as a code (a leading zero as in ``08123`` or ``-007``, a leading ``+``, ``-0``)
-does not survive a round trip through a number type, so it is text: such a value in the sample
-makes the column ``string``; met later in an ``int`` column, it widens the column to ``string``
-(the integers already typed are canonical, so their text is exactly what the source said). A
-``float`` column keeps numbers, not their spelling (``1.50`` reads back as ``1.5``): a later
-``+1.5`` or ``007.5`` there is read as its number, like ``1.50``.
+A number with more significant digits than a double keeps (``9007199254740993``,
+``0.1000000000000000055``) is not the number a double would hold: such a value in the sample
+makes a ``float`` column (or an ``int`` column whose value is past int64) ``string``; met later
+in a ``float`` column, its record is bad (the doubles typed before cannot turn back into their
+text). A number written as a code (a leading zero as in ``08123`` or ``-007``, a leading ``+``,
+``-0``) does not survive a round trip through a number type, so it is text: such a value in the
+sample makes the column ``string``; met later in an ``int`` column, it widens the column to
+``string`` (the integers already typed are canonical, so their text is exactly what the source
+said). A ``float`` column keeps numbers, not their spelling (``1.50`` reads back as ``1.5``): a
+later ``+1.5`` or ``007.5`` there is read as its number, like ``1.50``.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 import numpy as np
@@ -122,6 +127,33 @@ def _accepted(kind: str) -> str:
     return _pattern(kind, False)
 
 
+#: A number with 16 or more significant digits (15 always survive a double: DBL_DIG).
+_LONG_NUMBER = r"^\s*[+-]?[0.]*[1-9](\.?[0-9]){15,}"
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def inexact_as_double(values: pa.Array) -> np.ndarray:
+    """Rows whose number a double cannot hold exactly: ``Decimal(text)`` differs from the
+    decimal value of the nearest double. Only values with 16+ significant digits can; they are
+    found with one vectorized pass and checked one by one.
+
+    Example:
+        >>> inexact_as_double(pa.array(["2.50", "9007199254740993", "9007199254740992", None]))
+        array([1])
+    """
+    long = pc.fill_null(pc.match_substring_regex(values, _LONG_NUMBER), False)
+    rows = np.flatnonzero(long.to_numpy(zero_copy_only=False))
+    out = []
+    for row, text in zip(rows.tolist(), values.take(pa.array(rows)).to_pylist(), strict=True):
+        try:
+            number = Decimal(text.strip())
+            if number != Decimal(repr(float(number))):
+                out.append(row)
+        except (InvalidOperation, ValueError, OverflowError):
+            continue  # not a number: the cast reports it
+    return np.array(out, dtype=np.int64)
+
+
 def infer_kind(values: pa.Array, *, threshold: float = 0.99, decimal_comma: bool = False) -> str:
     """Picks the narrowest kind that at least ``threshold`` of the non-null values fit.
 
@@ -148,10 +180,15 @@ def infer_kind(values: pa.Array, *, threshold: float = 0.99, decimal_comma: bool
         return "bool"
     if counts["float"] and pc.any(pc.match_substring_regex(present, _CODE)).as_py():
         return "string"  # a number written as a code: text (see the module docstring)
+    inexact = inexact_as_double(present) if not decimal_comma and (
+        counts["int"] >= need or counts["float"] >= need) else np.array([], dtype=np.int64)
     if counts["int"] >= need:
+        if any(not _INT64[0] <= int(Decimal(t)) <= _INT64[1]
+               for t in present.take(pa.array(inexact)).to_pylist()):
+            return "string"  # past int64 it would be widened to an inexact double
         return "int"
     if counts["float"] >= need:  # _FLOAT also matches integers
-        return "float"
+        return "string" if inexact.size else "float"
     if counts["date"] >= need:
         return "date"
     if counts["timestamptz"] >= need:
@@ -263,10 +300,14 @@ class TextTyper:
         return data.replace_schema_metadata(meta)
 
     def number_text(self, name: str, column: pa.ChunkedArray) -> pa.ChunkedArray | None:
-        """Casts the text of an ``int`` column read by a fast reader, or ``None`` when a value
-        needs more (a code, a value that does not cast: the slow path decides)."""
+        """Casts the text of an ``int`` or ``float`` column read by a fast reader, or ``None``
+        when a value needs more (an int code, a number a double cannot hold, a value that does
+        not cast: the slow path decides)."""
         plan = self.plans[name]
-        if numeric_codes(column).any():
+        if plan.kind == "float":
+            if inexact_as_double(column).size:
+                return None
+        elif numeric_codes(column).any():
             return None
         try:
             return pc.cast(self._prepare(plan, column), plan.type)
@@ -285,6 +326,17 @@ class TextTyper:
             self.plans[plan.name] = ColumnPlan(plan.name, "string", pa.string())
             return column, None
         base = self._prepare(plan, column)
+        if plan.kind == "float":
+            inexact = inexact_as_double(base)
+            if inexact.size:  # bad records: a double would not hold what the source says
+                mask = np.zeros(len(column), dtype=bool)
+                mask[inexact] = True
+                typed, failure = self._cast(plan, pc.if_else(
+                    pa.array(mask), pa.scalar(None, column.type), column))
+                rows = np.union1d(inexact, failure.rows if failure else inexact[:0])
+                texts = [str(v) for v in column.take(pa.array(rows)).to_pylist()]
+                return typed, CastFailure(plan.name, rows.astype(np.int64), texts,
+                                          "float (exact as a double)")
         try:
             return pc.cast(base, plan.type), None
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
