@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..detect.dialect import sniff_dialect
@@ -49,8 +49,8 @@ _RAW_LIMIT = 64 << 10  # longest raw text kept for one rejected record
 #: CPU on this project's 2-core VM: 4 MiB chunks 154 ms, 2 MiB 91 ms, 1 MiB 80 ms, 512 KiB
 #: 79 ms (per-chunk overhead grows below that).
 _CHUNK = 1 << 20
-#: A run that may be a number with 16+ significant digits (see TextTyper.number_text).
-_LONG_NUMBER = re.compile(rb"[0-9.]{16,}")
+#: Doubles hold every integer up to this magnitude exactly.
+_EXACT_INTEGERS = float(1 << 53)
 _SAMPLE_BYTES = 1 << 20  # header search window; 4x this is sampled for type inference
 
 
@@ -278,13 +278,13 @@ class DelimitedDecoder(Decoder):
                     newlines: int = -1) -> pa.Table | None:
         """The block parsed straight into the planned types, or ``None`` when it needs the
         careful path. Integers are read as text and cast here, so that a code (``007``,
-        ``-0``) is seen: pyarrow would read it as a number; so are floats when the block has a
-        run of 16 digits and points (a number a double may not hold exactly)."""
+        ``-0``) is seen: pyarrow would read it as a number. A float column holding a magnitude
+        of 2^53 or more sends the block the careful path, whose text check finds an integer a
+        double cannot hold (``9007199254740993``)."""
         handler = InvalidRows()
         plans = self.typer.plans  # one snapshot: other threads may swap plans
         numbers = [n for n, p in plans.items() if p.kind == "int"]
-        if _LONG_NUMBER.search(data):  # a float with 16+ digits may not survive a double:
-            numbers += [n for n, p in plans.items() if p.kind == "float"]  # read as text
+        floats = [n for n, p in plans.items() if p.kind == "float"]
         types = {n: p.type for n, p in plans.items()}
         types.update(dict.fromkeys(numbers, pa.string()))
         try:
@@ -309,6 +309,11 @@ class DelimitedDecoder(Decoder):
             if typed is None:
                 return None
             table = table.set_column(i, pa.field(name, typed.type), typed)
+        for name in floats:  # an integer past 2^53 may not be the double read: the careful
+            bounds = pc.min_max(table.column(name))  # path checks the block's text
+            low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            if low is not None and max(-low, high) >= _EXACT_INTEGERS:
+                return None
         return self.typer.mark(table)
 
     @staticmethod

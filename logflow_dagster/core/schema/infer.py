@@ -127,19 +127,24 @@ def _accepted(kind: str) -> str:
     return _pattern(kind, False)
 
 
-#: A number with 16 or more significant digits (15 always survive a double: DBL_DIG).
-_LONG_NUMBER = r"^\s*[+-]?[0.]*[1-9](\.?[0-9]){15,}"
+#: An integer of 16+ digits, or any number of 18+ significant digits: values a double may not
+#: hold (15 digits always survive a double; 16-17 with a fraction are how doubles print).
+_LONG_NUMBER = (r"^\s*[+-]?0*[1-9][0-9]{15,}\s*$|"
+                r"^\s*[+-]?[0.]*[1-9](\.?[0-9]){17,}")
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
 def inexact_as_double(values: pa.Array) -> np.ndarray:
-    """Rows whose number a double cannot hold exactly: ``Decimal(text)`` differs from the
-    decimal value of the nearest double. Only values with 16+ significant digits can; they are
-    found with one vectorized pass and checked one by one.
+    """Rows whose number a double cannot hold: an integer of 16+ digits that is not exactly a
+    double, or a number of 18+ significant digits whose value differs from the nearest
+    double's shortest form (``Decimal(text) != Decimal(repr(float(text)))``). A fraction of 16
+    or 17 digits is how a double prints (``0.10000000000000001``) and reads back as that same
+    double. Candidates are found with one vectorized pass and checked one by one.
 
     Example:
-        >>> inexact_as_double(pa.array(["2.50", "9007199254740993", "9007199254740992", None]))
-        array([1])
+        >>> inexact_as_double(pa.array(["2.50", "9007199254740993", "9007199254740992", None,
+        ...                              "0.10000000000000001", "0.1000000000000000055511"]))
+        array([1, 5])
     """
     long = pc.fill_null(pc.match_substring_regex(values, _LONG_NUMBER), False)
     rows = np.flatnonzero(long.to_numpy(zero_copy_only=False))
