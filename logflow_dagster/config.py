@@ -249,6 +249,55 @@ class SemanticSettings(_Model):
         return zones
 
 
+class JwtSettings(_Model):
+    """JSON Web Tokens (what Cube's clients send): the key, algorithms and claims."""
+
+    secret: str | None = Field(None, description="HS256 secret (use ${ENV}).")
+    public_key: str | None = Field(
+        None, description="RS256/ES256 public key: PEM text or a file relative to the project.")
+    algorithms: list[str] = Field(default_factory=lambda: ["HS256"],
+                                  description="Accepted algorithms (never 'none').")
+    audience: str | None = Field(None, description="Required 'aud' claim, if any.")
+    issuer: str | None = Field(None, description="Required 'iss' claim, if any.")
+    tenant_claim: str = Field("tenant", description="The claim holding the tenant.")
+    roles_claim: str = Field("roles", description="The claim holding the roles.")
+    leeway: float = Field(0, ge=0, description="Seconds of clock skew allowed.")
+
+    @model_validator(mode="after")
+    def _has_key(self) -> JwtSettings:
+        if not self.secret and not self.public_key:
+            raise ValueError("auth.jwt needs a secret (HS256) or a public_key (RS256)")
+        if any(a.lower() == "none" for a in self.algorithms):
+            raise ValueError("auth.jwt.algorithms: 'none' is never accepted")
+        return self
+
+
+class AuditSettings(_Model):
+    """Where every query and refusal is recorded, and what a declared purpose hides."""
+
+    path: str = Field(".logflow/audit.jsonl", description="Append-only JSON-lines file "
+                                                           "(relative to the project); "
+                                                           "'off' records nothing.")
+    redact: dict[str, list[Literal["identity", "ip"]]] = Field(
+        default_factory=lambda: {"research": ["identity", "ip"]},
+        description="Purpose -> fields redacted in its records: identity (dropped) and ip "
+                    "(truncated to /24, /48).")
+
+
+class AuthSettings(_Model):
+    """Authentication (API keys, JWT) and the audit log. Without ``auth:`` the APIs are
+    anonymous and serve local clients only."""
+
+    keys_file: str | None = Field(None, description="API keys file (hashed), written by "
+                                                    "`logflow keys`.")
+    jwt: JwtSettings | None = Field(None, description="JSON Web Tokens.")
+    write_roles: list[str] = Field(
+        default_factory=lambda: ["admin", "writer"],
+        description="Roles that may ingest, maintain tables and build rollups (read access "
+                    "is the model's access policies).")
+    audit: AuditSettings = Field(default_factory=AuditSettings, description="Audit log.")
+
+
 class ExecutionConfig(_Model):
     """How Dagster runs the steps of a run (``execution:``); the default leaves Dagster's."""
 
@@ -293,6 +342,8 @@ class ProjectConfig(_Model):
                                                    "and rollup time zones.")
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig,
                                        description="The Dagster executor of the asset jobs.")
+    auth: AuthSettings = Field(default_factory=AuthSettings,
+                               description="Authentication (API keys, JWT) and the audit log.")
     root: str = Field(".", description="Project folder (set from the config file's folder).")
 
     @field_validator("checks")

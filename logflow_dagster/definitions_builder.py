@@ -73,7 +73,7 @@ def build_definitions(config: ProjectConfig) -> dg.Definitions:
                 url=config.lineage.url, namespace=config.lineage.namespace),
             "duckdb": LogflowDuckDBResource(database=":memory:",
                                             storage_properties=dict(catalog.properties)),
-            "logflow_auth": AuthResource(),
+            "logflow_auth": AuthResource(project_dir=config.root),
             "logflow_storage": ObjectStorageResource(
                 root=resource.catalog_config().warehouse, properties=catalog.properties),
         },

@@ -18,6 +18,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..core.errors import LogflowError
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -64,10 +66,12 @@ class Identity:
 ANONYMOUS = Identity("anonymous", type="anonymous")
 
 
-class AuthError(Exception):
-    """A refused caller. ``status`` is the HTTP status an API answers with."""
+class AuthError(LogflowError):
+    """A refused caller. ``status`` is the HTTP status an API answers with; the CLI exits 77
+    (``EX_NOPERM``)."""
 
     status = 401
+    exit_code = 77
 
 
 class Unauthenticated(AuthError):

@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from logflow_dagster import build_definitions
-from logflow_dagster.auth import Identity
+from logflow_dagster.auth import ANONYMOUS, Identity, KeyStore, Unauthenticated
 from logflow_dagster.config import parse_config
 from logflow_dagster.lakehouse.duckdb_reader import iceberg_scan_sql
 from logflow_dagster.resources import (
@@ -59,10 +60,19 @@ def test_storage_resource_lists_the_warehouse(tmp_path: Path) -> None:
     assert [Path(f.path).name for f in storage.storage().list(storage.root)] == ["x.txt"]
 
 
-def test_auth_resource_defaults_and_api_keys(monkeypatch) -> None:
-    assert AuthResource().authenticator().authenticate(None) == Identity("anonymous")
-    assert AuthResource().authorizer().can_read(Identity("x"), "raw.o")
-    monkeypatch.setenv("LOGFLOW_API_KEYS", "ana:k1,bo:k2")
-    auth = AuthResource(authentication="api_keys").authenticator()
-    assert auth.authenticate("k2") == Identity("bo")
-    assert auth.authenticate("nope") is None and auth.authenticate(None) is None
+def test_auth_resource_defaults_and_api_keys(tmp_path: Path) -> None:
+    """Nothing configured: anonymous local access, writes open. With a keys file: keys
+    authenticate, writes need a write role."""
+    assert AuthResource().authenticator().authenticate(None).id == "anonymous"
+    assert AuthResource().authorizer().allowed(ANONYMOUS, "ingest", "raw.o")
+    (tmp_path / "logflow.yaml").write_text("auth:\n  keys_file: keys.json\n")
+    key = KeyStore(tmp_path / "keys.json").add("bo", roles=["writer"])
+    KeyStore(tmp_path / "keys.json").add("cy")
+    res = AuthResource(project_dir=str(tmp_path))
+    bo = res.authenticator().authenticate(f"Bearer {key}", peer="10.0.0.7")
+    assert (bo.id, bo.peer) == ("bo", "10.0.0.7")
+    with pytest.raises(Unauthenticated):
+        res.authenticator().authenticate("nope")
+    assert res.authorizer().allowed(bo, "ingest", "raw.o")
+    assert not res.authorizer().allowed(Identity("cy", type="service"), "ingest", "raw.o")
+    assert not res.authorizer().allowed(ANONYMOUS, "maintain", "raw.o")
