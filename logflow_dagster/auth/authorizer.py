@@ -63,7 +63,7 @@ def authorize(authorizer: Authorizer, identity: Identity | None, action: str,
         >>> authorize(RoleAuthorizer(), Identity("bo"), "ingest", "raw.orders")
         Traceback (most recent call last):
         ...
-        logflow_dagster.auth.identity.Forbidden: bo may not ingest raw.orders
+        logflow_dagster.core.errors.exceptions.Forbidden: bo may not ingest raw.orders
     """
     if not authorizer.allowed(identity, action, resource):
         who = identity.id if identity is not None else "?"

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.errors import LogflowError
+from ..core.errors import AuthError, Forbidden, Unauthenticated
 
 
 @dataclass(frozen=True)
@@ -66,21 +66,4 @@ class Identity:
 ANONYMOUS = Identity("anonymous", type="anonymous")
 
 
-class AuthError(LogflowError):
-    """A refused caller. ``status`` is the HTTP status an API answers with; the CLI exits 77
-    (``EX_NOPERM``)."""
-
-    status = 401
-    exit_code = 77
-
-
-class Unauthenticated(AuthError):
-    """No valid credential (HTTP 401)."""
-
-    status = 401
-
-
-class Forbidden(AuthError):
-    """A known caller that may not do this (HTTP 403)."""
-
-    status = 403
+__all__ = ["ANONYMOUS", "AuthError", "Forbidden", "Identity", "Unauthenticated"]

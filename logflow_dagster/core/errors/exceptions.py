@@ -37,6 +37,31 @@ class ConflictError(LogflowError):
     exit_code = 75
 
 
+class AuthError(LogflowError):
+    """A refused caller. ``status`` is the HTTP status an API answers with; the CLI exits 77
+    (``EX_NOPERM``). Raised by the auth layer and by the semantic layer's access policies."""
+
+    status = 401
+    exit_code = 77
+
+
+class Unauthenticated(AuthError):
+    """No valid credential (HTTP 401)."""
+
+    status = 401
+
+
+class Forbidden(AuthError):
+    """A known caller that may not do this (HTTP 403).
+
+    Example:
+        >>> (Forbidden("no").status, Forbidden("no").exit_code)
+        (403, 77)
+    """
+
+    status = 403
+
+
 class DataError(LogflowError):
     """Bad input data: names the file, the physical line, the column and the value.
 
