@@ -34,17 +34,18 @@ from .model import (
     Segment,
     SemanticModel,
 )
+from .policies import AccessPolicy
 from .snippets import parse_snippet
 from .yaml_lines import Path as KeyPath
 from .yaml_lines import YamlDoc, read_yaml_text
 
 _CUBE_KEYS = {"name", "sql_table", "sql", "title", "description", "public", "shown", "meta",
               "joins", "dimensions", "measures", "segments", "pre_aggregations",
-              "refresh_key", "sql_alias"}
+              "refresh_key", "sql_alias", "access_policy"}
 _DIM_KEYS = {"name", "sql", "type", "primary_key", "title", "description", "format", "public",
-             "shown", "meta"}
+             "shown", "meta", "mask"}
 _MEASURE_KEYS = {"name", "sql", "type", "filters", "title", "description", "format", "public",
-                 "shown", "meta", "drill_members"}
+                 "shown", "meta", "drill_members", "mask"}
 _SEGMENT_KEYS = {"name", "sql", "title", "description", "public", "shown", "meta"}
 _JOIN_KEYS = {"name", "relationship", "sql"}
 _PREAGG_KEYS = {"name", "type", "measures", "dimensions", "segments", "time_dimension",
@@ -207,6 +208,8 @@ def _cube(doc: YamlDoc, path: KeyPath, raw: Any) -> Cube:
                                             f"{name!r} (also a {seen[member.name]})")
             seen[member.name] = key[:-1]
             getattr(cube, key)[member.name] = member
+    for i, item in enumerate(_list(doc, (*path, "access_policy"), raw.get("access_policy"))):
+        cube.access_policy.append(_policy(doc, (*path, "access_policy", i), item, name))
     for i, item in enumerate(_list(doc, (*path, "pre_aggregations"),
                                    raw.get("pre_aggregations"))):
         pre = _pre_aggregation(doc, (*path, "pre_aggregations", i), item, name)
@@ -214,6 +217,79 @@ def _cube(doc: YamlDoc, path: KeyPath, raw: Any) -> Cube:
             raise pre.location.error(f"pre-aggregation {pre.name!r} is defined twice")
         cube.pre_aggregations[pre.name] = pre
     return cube
+
+
+_POLICY_KEYS = {"role", "group", "groups", "member_level", "row_level", "member_masking",
+                "conditions"}
+
+
+def _members_or_all(doc: YamlDoc, path: KeyPath, value: Any, cube: str
+                    ) -> frozenset[str] | None:
+    """A member list (qualified), or None for ``"*"``."""
+    if value == "*" or value == ["*"]:
+        return None
+    return frozenset(_member_list(doc, path, value, cube, {}))
+
+
+def _policy(doc: YamlDoc, path: KeyPath, raw: Any, cube: str) -> AccessPolicy:
+    raw = _mapping(doc, path, raw, _POLICY_KEYS, "access policy")
+    if "conditions" in raw:
+        raise doc.at((*path, "conditions")).error("unsupported: access policy conditions")
+    given = [k for k in ("role", "group", "groups") if k in raw]
+    if len(given) != 1:
+        raise doc.at(path).error("an access policy names exactly one of role, group, groups")
+    who = raw[given[0]]
+    names = who if isinstance(who, list) else [who]
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise doc.at((*path, given[0])).error("expected a role name, '*' or a list of them")
+    groups = None if "*" in names else frozenset(names)
+    out: dict[str, Any] = {"groups": groups}
+    if "member_level" in raw:
+        lpath = (*path, "member_level")
+        level = _mapping(doc, lpath, raw["member_level"], {"includes", "excludes"},
+                         "member_level")
+        if "includes" in level:
+            out["includes"] = _members_or_all(doc, (*lpath, "includes"), level["includes"],
+                                              cube)
+        if "excludes" in level:
+            excl = _members_or_all(doc, (*lpath, "excludes"), level["excludes"], cube)
+            out["excludes_all"] = excl is None
+            out["excludes"] = excl or frozenset()
+    if "member_masking" in raw:
+        mpath = (*path, "member_masking")
+        masking = _mapping(doc, mpath, raw["member_masking"], {"includes", "excludes"},
+                           "member_masking")
+        out["masking"] = True
+        out["mask_includes"] = _members_or_all(doc, (*mpath, "includes"),
+                                               masking.get("includes", "*"), cube)
+        out["mask_excludes"] = frozenset(_member_list(
+            doc, (*mpath, "excludes"), masking.get("excludes"), cube, {})) \
+            if masking.get("excludes") not in (None, "*") else frozenset()
+    if "row_level" in raw:
+        rpath = (*path, "row_level")
+        level = _mapping(doc, rpath, raw["row_level"], {"filters", "allow_all"}, "row_level")
+        if "allow_all" in level:
+            out["allow_all"] = _bool(doc, rpath, level, "allow_all", True)
+        filters = _list(doc, (*rpath, "filters"), level.get("filters"))
+        out["row_filters"] = tuple(_qualify_filter(doc, (*rpath, "filters", i), f, cube)
+                                   for i, f in enumerate(filters))
+    return AccessPolicy(**out)
+
+
+def _qualify_filter(doc: YamlDoc, path: KeyPath, raw: Any, cube: str) -> dict[str, Any]:
+    """A row-level filter with its member names qualified (``country`` -> ``orders.country``)."""
+    if isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in ("and", "or"):
+        kind = next(iter(raw))
+        return {kind: [_qualify_filter(doc, (*path, kind, i), f, cube)
+                       for i, f in enumerate(_list(doc, (*path, kind), raw[kind]))]}
+    raw = _mapping(doc, path, raw, {"member", "dimension", "operator", "values"}, "filter")
+    member = raw.get("member", raw.get("dimension"))
+    if not isinstance(member, str):
+        raise doc.at(path).error("a row filter needs a member")
+    out = {"member": _qualify(member, cube), "operator": raw.get("operator")}
+    if "values" in raw:
+        out["values"] = _list(doc, (*path, "values"), raw["values"])
+    return out
 
 
 def _join(doc: YamlDoc, path: KeyPath, raw: Any, cube: str) -> Join:
@@ -239,8 +315,18 @@ def _common(doc: YamlDoc, path: KeyPath, raw: dict[str, Any], cube: str) -> dict
             "description": _text(doc, (*path, "description"), raw.get("description")),
             "public": _public(doc, path, raw), "meta": raw.get("meta") or {},
             "location": doc.at(path), "sql_location": doc.at((*path, "sql")),
+            "mask": _mask(doc, (*path, "mask"), raw.get("mask")),
             "snippet": parse_snippet(sql, where=str(doc.at((*path, "sql"))))
             if sql is not None else None}
+
+
+def _mask(doc: YamlDoc, path: KeyPath, value: Any) -> Any:
+    """A member's ``mask``: a literal (number, text, boolean) or ``{sql: ...}`` is refused
+    (a mask is a constant here, so nothing of the real value can leak through it)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise doc.at(path).error("unsupported: a mask other than a constant (number, text, "
+                             "boolean)")
 
 
 def _dimension(doc: YamlDoc, path: KeyPath, raw: Any, cube: str) -> Dimension:

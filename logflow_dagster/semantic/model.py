@@ -101,6 +101,8 @@ class Member:
     location: Location = field(default_factory=lambda: Location("<model>", None, ()))
     snippet: Snippet | None = field(default=None, repr=False, compare=False)
     sql_location: Location | None = field(default=None, repr=False, compare=False)
+    #: What the member reads as where an access policy masks it (None: NULL).
+    mask: Any = None
 
     @property
     def path(self) -> str:
@@ -258,6 +260,8 @@ class Cube:
     segments: dict[str, Segment] = field(default_factory=dict)
     pre_aggregations: dict[str, PreAggregation] = field(default_factory=dict)
     sql_ast: Any = field(default=None, repr=False, compare=False)
+    #: Cube's ``access_policy`` (:class:`~.policies.AccessPolicy` entries).
+    access_policy: list[Any] = field(default_factory=list)
 
     @property
     def primary_keys(self) -> list[Dimension]:
