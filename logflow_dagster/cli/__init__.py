@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from . import convert, lakehouse, project, semantic  # noqa: F401  (each registers its commands)
+from . import convert, lakehouse, project, semantic, serve  # noqa: F401  (each registers its commands)
 from .app import app, fail, progress
 
 __all__ = ["app", "fail", "main", "progress"]
