@@ -38,7 +38,9 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 _QUERY_PARAM = {"name": "query", "in": "query", "required": True,
                 "description": "Cube's query JSON (an object, or a list with queryType=multi).",
-                "schema": {"type": "string"}}
+                "content": _json({"oneOf": [
+                    {"$ref": "#/components/schemas/Query"},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/Query"}}]})}
 _TYPE_PARAM = {"name": "queryType", "in": "query", "required": False,
                "schema": {"type": "string", "enum": ["multi"]}}
 _CUBE_BODY = {"required": True, "content": _json({
