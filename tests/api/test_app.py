@@ -152,7 +152,8 @@ def test_continue_wait_then_the_retry_gets_the_same_job(demo: Path, layer) -> No
 
 def test_limits_from_the_config(tmp_path: Path) -> None:
     root = make_demo(tmp_path / "p", "api:\n  row_limit: 3\n  max_row_limit: 5\n"
-                                      "  max_body_bytes: 2048\n")
+                                      "  max_body_bytes: 2048\n"
+                                      "  cors_origins: [http://localhost:3000]\n")
     with client_for(create_app(root)) as c:
         q = {"measures": ["sales.events"], "dimensions": ["sales.case_id"]}
         got = c.get("/cubejs-api/v1/load", params={"query": json.dumps(q)}).json()
@@ -163,6 +164,26 @@ def test_limits_from_the_config(tmp_path: Path) -> None:
         assert len(sql.json()["data"]) == 5 and sql.headers["x-logflow-truncated"] == "true"
         big = c.post("/v1/sql", json={"sql": "SELECT 1 -- " + "x" * 3000})
         assert big.status_code == 413 and "limit" in big.json()["error"]
+        pre = c.options("/cubejs-api/v1/load", headers={
+            "origin": "http://localhost:3000", "access-control-request-method": "GET",
+            "access-control-request-headers": "authorization"})
+        assert pre.headers["access-control-allow-origin"] == "http://localhost:3000"
+        other = c.get("/health", headers={"origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_bug_is_a_logged_json_500_without_traceback(demo: Path, caplog) -> None:
+    app = create_app(demo)
+
+    def broken() -> dict:
+        raise RuntimeError("a bug")
+
+    app.state.api.layer.meta = broken  # an internal failure, not bad input
+    with client_for(app) as c, caplog.at_level(logging.ERROR, logger="logflow.api"):
+        got = c.get("/cubejs-api/v1/meta")
+    assert got.status_code == 500
+    assert got.json() == {"error": "internal error (logged on the server)"}
+    assert any("a bug" in (r.exc_text or "") for r in caplog.records)
 
 
 def test_other_peers_are_refused_without_an_authenticator(demo: Path) -> None:
