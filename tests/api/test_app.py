@@ -204,3 +204,23 @@ def test_access_log_is_one_json_line_per_request(client, caplog) -> None:
         (200, 1, "anonymous"), (400, None, "anonymous")]
     assert all(x["method"] == "GET" and x["path"] == "/cubejs-api/v1/load"
                and x["duration_ms"] > 0 for x in lines)
+
+
+def test_an_ingest_beside_the_server_is_seen_by_its_next_query(tmp_path: Path) -> None:
+    from logflow_dagster.lakehouse.catalog import CatalogConfig
+    from logflow_dagster.lakehouse.ingest import ingest
+
+    root = make_demo(tmp_path / "p")
+    query = {"query": json.dumps({"measures": ["sales.events"]})}
+    with client_for(create_app(root)) as c:
+        before = int(c.get("/cubejs-api/v1/load", params=query).json()["data"][0]["sales.events"])
+        again = root / "more.csv"  # the same rows in another file: twice the rows
+        again.write_bytes((root / "landing" / "csv" / "orders.csv").read_bytes())
+        ingest(again, "raw.orders_csv", catalog=CatalogConfig.embedded(root),
+               project_dir=root, error_policy="quarantine", lineage=False)
+        after = c.get("/cubejs-api/v1/load", params=query).json()
+        health = c.get("/health").json()
+    assert int(after["data"][0]["sales.events"]) == 2 * before
+    assert after["usedPreAggregations"] == {}  # the rollup is stale now: raw data answered
+    runs = [r for r in health["last_runs"] if r["table"] == "raw.orders_csv"]
+    assert len(runs) == 2 and runs[0]["total_records"] == 2 * runs[1]["total_records"]
