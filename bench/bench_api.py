@@ -8,6 +8,7 @@ calls first; the result cache is warm on both sides, so the difference is the HT
 * p50/p95 of ``SemanticLayer.query`` in this process (the reference);
 * p50/p95 of ``GET /cubejs-api/v1/load`` with one keep-alive client, and the overhead
   ``REST p50 - Python p50`` (goal < 5 ms) and the ratio ``REST / Python``;
+* p50 of a 404 round trip (the HTTP floor on this machine, same client);
 * requests/s and p95 with 8 concurrent clients (threads, one keep-alive connection each),
   and the number of errors (goal 0).
 
@@ -72,6 +73,12 @@ def main() -> None:
                     if i >= 20:
                         rest.append((time.perf_counter() - t) * 1000)
                 assert body["data"] == result.data, "REST and Python answers differ"
+                floor = []  # a 404 round trip: HTTP on loopback and nothing else
+                for i in range(args.runs + 20):
+                    t = time.perf_counter()
+                    client.get(f"{url}/no-such-path")
+                    if i >= 20:
+                        floor.append((time.perf_counter() - t) * 1000)
 
             per_client = args.concurrent_requests // args.clients
 
@@ -99,6 +106,8 @@ def main() -> None:
     print(f"  REST /load  p50 {p50_rest:7.3f} ms  p95 {pct(rest, 0.95):7.3f} ms   "
           f"overhead p50 {p50_rest - p50_py:6.3f} ms (goal < 5), ratio REST/Python "
           f"{p50_rest / p50_py:5.2f}")
+    print(f"  HTTP floor  p50 {statistics.median(floor):7.3f} ms   (a 404 round trip, same "
+          "client)")
     print(f"  {args.clients} concurrent clients: {len(conc)} requests in {wall:.2f} s = "
           f"{len(conc) / wall:7.1f} req/s, p50 {statistics.median(conc):.3f} ms, "
           f"p95 {pct(conc, 0.95):.3f} ms, errors {errors}")
