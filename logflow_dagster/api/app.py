@@ -115,7 +115,7 @@ class Api:
             raise ValueError("request body: expected a JSON object")
         return parsed
 
-    async def cube_queries(self, request: Request) -> tuple[list[Any], bool]:
+    async def cube_queries(self, request: Request) -> tuple[list[Any], bool, list[str]]:
         if request.method == "POST":
             body = await self.body(request)
             raw, kind = body.get("query"), body.get("queryType")
@@ -124,7 +124,8 @@ class Api:
         queries, multi = cube.queries_of(raw, kind)
         limited = [cube.with_limits(q, self.settings.row_limit, self.settings.max_row_limit)
                    for q in queries]
-        return [self.layer.normalize(q) for q in limited], multi
+        formats = [cube.response_format(q) for q in queries]
+        return [self.layer.normalize(q) for q in limited], multi, formats
 
     async def blocking(self, fn: Callable[[], Any]) -> Any:
         """Runs a blocking call on the job pool within the query timeout."""
@@ -139,7 +140,7 @@ class Api:
     # -- Cube endpoints -------------------------------------------------------------------
     async def load(self, request: Request) -> Response:
         identity = self.identify(request)
-        queries, multi = await self.cube_queries(request)
+        queries, multi, formats = await self.cube_queries(request)
         fmt = wanted(request.headers.get("accept"))
         key = json.dumps([[q.key() for q in queries], identity.scope()])
         results = await self.jobs.answer(
@@ -155,11 +156,11 @@ class Api:
                 return Response(arrow_bytes(result.table), media_type=ARROW)
             return PlainTextResponse(csv_text(result.table.column_names, result.data),
                                      media_type=CSV)
-        return JSONResponse(cube.load_answer(results, multi))
+        return JSONResponse(cube.load_answer(results, multi, formats))
 
     async def plans(self, request: Request) -> tuple[list[Any], bool]:
         self.identify(request)
-        queries, multi = await self.cube_queries(request)
+        queries, multi, _ = await self.cube_queries(request)
         return await self.blocking(lambda: [self.layer.plan(q) for q in queries]), multi
 
     async def sql(self, request: Request) -> Response:

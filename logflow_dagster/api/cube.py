@@ -91,9 +91,43 @@ def _query_type(results: list[Any]) -> str:
     return REGULAR if len(results) == 1 else BLENDING
 
 
-def load_result(result: QueryResult) -> dict[str, Any]:
+#: Cube's ``responseFormat`` values.
+RESPONSE_FORMATS = ("default", "compact", "columnar")
+
+
+def response_format(query: dict[str, Any]) -> str:
+    """The query's ``responseFormat`` (``default``, ``compact`` or ``columnar``).
+
+    Example:
+        >>> response_format({"responseFormat": "compact"}), response_format({})
+        ('compact', 'default')
+    """
+    fmt = query.get("responseFormat") or "default"
+    if fmt not in RESPONSE_FORMATS:
+        raise UsageError(f"query.responseFormat: expected one of {', '.join(RESPONSE_FORMATS)}"
+                         f", got {fmt!r}")
+    return fmt
+
+
+def shaped_data(data: list[dict[str, Any]], members: list[str], fmt: str) -> Any:
+    """``data`` in Cube's response format: rows (default), ``{"members", "dataset"}``
+    (compact) or ``{"members", "columns"}`` (columnar).
+
+    Example:
+        >>> shaped_data([{"a": 1, "b": 2}], ["a", "b"], "compact")
+        {'members': ['a', 'b'], 'dataset': [[1, 2]]}
+    """
+    if fmt == "compact":
+        return {"members": members, "dataset": [[row.get(m) for m in members] for row in data]}
+    if fmt == "columnar":
+        return {"members": members, "columns": [[row.get(m) for row in data] for m in members]}
+    return data
+
+
+def load_result(result: QueryResult, fmt: str = "default") -> dict[str, Any]:
     """One ``/load`` result: ``query``, ``data``, ``annotation``, ``lastRefreshTime``, ...
-    (``usedPreAggregations`` names the rollup table that answered, if one did)."""
+    (``usedPreAggregations`` names the rollup table that answered, if one did; ``fmt`` is
+    the query's ``responseFormat``)."""
     used: dict[str, Any] = {}
     if result.source.startswith("rollup:"):
         name = result.source.split(":", 1)[1]
@@ -101,7 +135,11 @@ def load_result(result: QueryResult) -> dict[str, Any]:
                      name)
         used[name] = {"targetTableName": table, "refreshKeyValues": [],
                       "snapshotId": result.snapshots.get(table)}
-    return {"query": normalized(result.query), "data": result.data,
+    query = normalized(result.query)
+    if fmt != "default":
+        query["responseFormat"] = fmt
+    members = list(result.data[0]) if result.data else result.query.output_keys()
+    return {"query": query, "data": shaped_data(result.data, members, fmt),
             "lastRefreshTime": datetime.now(UTC).isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             "annotation": result.annotation, "dataSource": "default", "dbType": "duckdb",
@@ -109,10 +147,12 @@ def load_result(result: QueryResult) -> dict[str, Any]:
             "usedPreAggregations": used, "total": None}
 
 
-def load_answer(results: list[QueryResult], multi: bool) -> dict[str, Any]:
+def load_answer(results: list[QueryResult], multi: bool, formats: list[str] | None = None
+                ) -> dict[str, Any]:
     """The ``/load`` body: one result, or ``{"queryType", "results", "pivotQuery"}`` for
-    ``queryType=multi``."""
-    shaped = [load_result(r) for r in results]
+    ``queryType=multi`` (``formats``: each query's ``responseFormat``)."""
+    fmts = formats or ["default"] * len(results)
+    shaped = [load_result(r, f) for r, f in zip(results, fmts, strict=True)]
     if not multi:
         return shaped[0]
     kind = _query_type(results)

@@ -124,11 +124,16 @@ def spec() -> dict[str, Any]:
                                  "limit": {"type": "integer", "minimum": 0},
                                  "offset": {"type": "integer", "minimum": 0},
                                  "timezone": {"type": "string"},
-                                 "ungrouped": {"type": "boolean"}}},
+                                 "ungrouped": {"type": "boolean"},
+                                 "responseFormat": {"enum": ["default", "compact",
+                                                             "columnar"]}}},
         "Result": {"type": "object", "required": ["query", "data", "annotation",
                                                   "lastRefreshTime"],
                    "properties": {"query": {"type": "object"},
-                                  "data": {"type": "array", "items": {"type": "object"}},
+                                  "data": {"type": ["array", "object"],
+                                           "description": "Rows; {members, dataset} or "
+                                                          "{members, columns} for the compact "
+                                                          "and columnar responseFormat."},
                                   "annotation": {"type": "object",
                                                  "required": ["measures", "dimensions",
                                                               "segments", "timeDimensions"]},

@@ -57,6 +57,8 @@ def test_load_get_post_and_multi_equal_the_python_api(client, layer) -> None:
     ({"query": json.dumps({"measures": ["sales.events"], "limit": 50_001})}, "maximum"),
     ({"query": json.dumps([{"measures": ["sales.events"]}])}, "queryType=multi"),
     ({"query": "[1]", "queryType": "multi"}, "query[0]"),
+    ({"query": json.dumps({"measures": ["sales.events"], "responseFormat": "xml"})},
+     "responseFormat"),
 ])
 def test_invalid_queries_are_400_with_an_error(client, params, needle) -> None:
     for endpoint in ("load", "sql", "dry-run"):

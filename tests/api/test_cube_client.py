@@ -1,6 +1,7 @@
 """Cube's official JavaScript client (@cubejs-client/core, pinned in tests/js) against
 `logflow serve` on the demo project: meta(), load() with time dimensions, filters and segments
-through the "Continue wait" path (the hold is 0 s, so the client must retry), sql(), dryRun();
+through the "Continue wait" path (the hold is 0 s, so the client must retry), the compact and
+columnar response formats, sql(), dryRun();
 every value equals the Python API's. The CLI answers on the same project while the server
 runs."""
 
@@ -71,6 +72,7 @@ def test_cubes_own_client_reads_what_the_python_api_answers(demo: Path) -> None:
     for load, expected in zip(got["loads"], truth, strict=True):
         assert load["rawData"] == expected.data  # value by value, formatted as Cube does
         assert load["pivotRows"] == len(expected.data)
+    assert got["compact"] == got["columnar"] == truth[0].data  # Cube's other response formats
     days = sorted({r["sales.at.day"] for r in truth[0].data})
     assert got["loads"][0]["chartX"] == days  # the client parsed our time values
     assert got["continueWaits"] >= len(QUERIES)  # every load came back through Continue wait

@@ -28,6 +28,10 @@ for (const query of queries) {
     seriesNames: resultSet.seriesNames().map((s) => s.key),
   });
 }
+for (const format of ['compact', 'columnar']) {
+  const resultSet = await api.load(queries[0], options, undefined, format);
+  out[format] = resultSet.rawData();
+}
 out.continueWaits = continueWaits;
 const sql = await api.sql(queries[0]);
 out.sql = sql.sql();
