@@ -298,6 +298,32 @@ class AuthSettings(_Model):
     audit: AuditSettings = Field(default_factory=AuditSettings, description="Audit log.")
 
 
+class ApiSettings(_Model):
+    """The HTTP API (``logflow serve``): limits, CORS and the "Continue wait" hold."""
+
+    row_limit: int = Field(10_000, ge=1, description="Rows a query returns when it sets no "
+                                                     "limit (Cube's default).")
+    max_row_limit: int = Field(50_000, ge=1, le=50_000,
+                               description="The largest limit a query may ask for (Cube's "
+                                           "maximum); SQL results are cut to it.")
+    max_body_bytes: int = Field(1_000_000, ge=1_024,
+                                description="Largest request body; larger ones get 413.")
+    query_timeout_s: float = Field(60.0, gt=0, description="A query still running after "
+                                                            "this long is answered 504.")
+    continue_wait_s: float = Field(5.0, ge=0, description="How long a /load request is held "
+                                                          "before it answers Continue wait.")
+    cors_origins: list[str] = Field(default_factory=list,
+                                    description="Origins allowed by CORS ('*' for any); "
+                                                "none by default.")
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> ApiSettings:
+        if self.row_limit > self.max_row_limit:
+            raise ValueError(f"row_limit {self.row_limit} is over max_row_limit "
+                             f"{self.max_row_limit}")
+        return self
+
+
 class ExecutionConfig(_Model):
     """How Dagster runs the steps of a run (``execution:``); the default leaves Dagster's."""
 
@@ -340,6 +366,9 @@ class ProjectConfig(_Model):
     semantic: SemanticSettings = Field(default_factory=SemanticSettings,
                                        description="Semantic layer: model files (Cube YAML) "
                                                    "and rollup time zones.")
+    api: ApiSettings = Field(default_factory=ApiSettings,
+                             description="The HTTP API: row and body limits, query timeout, "
+                                         "CORS, the Continue-wait hold.")
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig,
                                        description="The Dagster executor of the asset jobs.")
     auth: AuthSettings = Field(default_factory=AuthSettings,

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import sys
 
-from . import convert, keys, lakehouse, project, semantic  # noqa: F401  (each registers its commands)
+from . import (  # noqa: F401  (each registers its commands)
+    convert,
+    keys,
+    lakehouse,
+    project,
+    semantic,
+    serve,
+)
 from .app import app, fail, progress
 
 __all__ = ["app", "fail", "main", "progress"]

@@ -36,6 +36,7 @@ from .model import SemanticModel
 from .query import Query, normalize_query
 from .rollups import BuildResult, Rollup, build_rollup, rollup_state, rollups_of
 from .router import Route, route
+from .secure import has_policies, secure_query, table_guard, visible_meta
 from .tables import (
     TableSnapshot,
     parse_select,
@@ -146,6 +147,7 @@ class SemanticLayer:
         self._tables_memo: dict[str, set[str]] = {}
         self._plans: dict[Any, QueryPlan] = {}
         self._formatted: dict[str, tuple[pa.Table, list[dict[str, Any]]]] = {}
+        self._policies = has_policies(model)
 
     def close(self) -> None:
         """Closes the DuckDB connection and the catalog the layer keeps open."""
@@ -299,14 +301,39 @@ class SemanticLayer:
             self._tables_memo[key] = tables
         return tables
 
-    def plan(self, query: Any, *, now: datetime | None = None) -> QueryPlan:
-        """How ``query`` would run (tables resolved, nothing read but their metadata).
+    def secure(self, q: Query, identity: Any) -> tuple[Query, SemanticModel | None]:
+        """``q`` under ``identity``'s access policies (see :mod:`.secure`): refused members
+        raise :class:`~logflow_dagster.core.errors.Forbidden`, row filters are added; the
+        masked model to compile with, or None."""
+        if identity is None or not self._policies:
+            return q, None
+        probe = compile_query(q, self.model, lambda cube, alias: _placeholder(alias))
+        assert probe.tree is not None
+        return secure_query(q, self.model, identity, set(probe.tree.cubes))
+
+    def plan(self, query: Any, identity: Any = None, *, now: datetime | None = None
+             ) -> QueryPlan:
+        """How ``query`` would run for ``identity`` (tables resolved, nothing read but their
+        metadata). ``identity=None`` is the trusted in-process caller: no access policy
+        applies to it.
 
         A plan is determined by the query and the metadata files of the tables it may read
         (its raw tables and every rollup table): it is remembered under them, so an unchanged
         catalog costs one catalog row per table and no compilation.
+
+        Raises:
+            UsageError: A bad query.
+            Forbidden: A member or cube the identity may not see.
         """
         q = self.normalize(query, now=now)
+        q, masked = self.secure(q, identity)
+        if masked is not None:  # masked members: compiled from the masked model, raw data
+            tables = self._query_tables(q)
+            snapshots = self._resolve(tables)
+            compiled = compile_query(q, masked, raw_source(snapshots))
+            return QueryPlan(q, "raw", compiled.sql, compiled, snapshots,
+                             {r.path: "masked members are answered from the raw tables"
+                              for r in self.rollups()})
         tables = self._query_tables(q)
         catalog = self._open_catalog()
         read = set(tables)
@@ -343,16 +370,19 @@ class SemanticLayer:
 
         Args:
             query: Cube's query JSON (a mapping) or a normalized :class:`Query`.
-            identity: The caller (row/column policies come with the auth layer; unused yet).
+            identity: The caller: its access policies apply (row filters, hidden and masked
+                members); None is the trusted in-process caller.
             now: The current time for relative date ranges (default: the clock).
 
         Raises:
             UsageError: A bad query (unknown member, wrong operator, bad date range...).
+            Forbidden: A member or cube the identity may not see.
         """
         t0 = time.perf_counter()
         q = self.normalize(query, now=now)
         t1 = time.perf_counter()
-        plan = self.plan(q)
+        plan = self.plan(q, identity)
+        q = plan.query
         t2 = time.perf_counter()
         key = cache_key(q.key(), _scope(identity),
                         {t: s.snapshot_id for t, s in plan.snapshots.items()})
@@ -388,16 +418,26 @@ class SemanticLayer:
                      "execute_ms": ms(t2, t3), "format_ms": ms(t3, t4),
                      "total_ms": ms(t0, t4)}, cache_hit=cached is not None)
 
-    def meta(self) -> dict[str, Any]:
-        """Cube's ``/meta`` of the model."""
-        return meta(self.model)
+    def meta(self, identity: Any = None) -> dict[str, Any]:
+        """Cube's ``/meta`` of the model: what ``identity`` may see (None: everything)."""
+        return visible_meta(meta(self.model), self.model, identity)
 
-    def sql(self, text: str) -> SqlResult:
+    def sql(self, text: str, identity: Any = None) -> SqlResult:
         """Runs one read-only SELECT over the project's tables (see :func:`.parse_select`),
-        each read at its current snapshot, on the locked connection."""
+        each read at its current snapshot, on the locked connection. For an identity, every
+        table behind an access policy is read through it (see :func:`.secure.table_guard`).
+
+        Raises:
+            UsageError: Not one read-only SELECT over project tables.
+            Forbidden: A table the identity may not read.
+        """
         tree = parse_select(text, where="sql")
         snapshots = self._resolve(tables_in(tree))
-        pinned = pin_tables(tree, snapshots).sql(dialect="duckdb")
+        guard = None
+        if identity is not None and self._policies:
+            def guard(table: str, alias: str, scan: Any) -> Any:
+                return table_guard(self.model, identity, table, alias, scan)
+        pinned = pin_tables(tree, snapshots, guard).sql(dialect="duckdb")
         con = self._cursor()
         try:
             table = run(con, pinned)

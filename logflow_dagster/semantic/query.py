@@ -180,12 +180,12 @@ def _strings(raw: dict[str, Any], key: str) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _visible(model: SemanticModel, path: str, where: str) -> Member:
+def _visible(model: SemanticModel, path: str, where: str, public: bool = True) -> Member:
     try:
         member = model.member(path)
     except UsageError as err:
         raise UsageError(f"{where}: {err}") from None
-    if not member.public or not model.cubes[member.cube].public:
+    if public and (not member.public or not model.cubes[member.cube].public):
         raise UsageError(f"{where}: {path!r} is not public")
     return member
 
@@ -298,13 +298,28 @@ def _member_type(member: Member) -> str:
     return member.type if isinstance(member, Dimension) else "number"  # type: ignore
 
 
-def _filter(raw: Any, model: SemanticModel, now: datetime, where: str) -> Filter | FilterGroup:
+def policy_filter(raw: Any, model: SemanticModel, where: str) -> Filter | FilterGroup:
+    """A row-level filter of an access policy, normalized like a query filter (its members
+    may be non-public: a tenant column usually is).
+
+    Example:
+        >>> from logflow_dagster.semantic.loader import load_model_text
+        >>> m = load_model_text("cubes: [{name: o, sql_table: r.o, dimensions: "
+        ...                     "[{name: t, sql: t, type: string, public: false}]}]")
+        >>> policy_filter({"member": "o.t", "operator": "equals", "values": ["a"]}, m, "p")
+        Filter(member='o.t', operator='equals', values=('a',))
+    """
+    return _filter(raw, model, datetime.now(UTC).replace(tzinfo=None), where, public=False)
+
+
+def _filter(raw: Any, model: SemanticModel, now: datetime, where: str,
+            public: bool = True) -> Filter | FilterGroup:
     if isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in ("and", "or"):
         kind = next(iter(raw))
         items = _list(raw[kind], where)
         if not items:
             raise UsageError(f"{where}.{kind}: an empty group")
-        return FilterGroup(kind, tuple(_filter(f, model, now, f"{where}.{kind}.{i}")
+        return FilterGroup(kind, tuple(_filter(f, model, now, f"{where}.{kind}.{i}", public)
                                        for i, f in enumerate(items)))
     if not isinstance(raw, dict):
         raise UsageError(f"{where}: expected {{member, operator, values}} or an and/or group")
@@ -314,7 +329,7 @@ def _filter(raw: Any, model: SemanticModel, now: datetime, where: str) -> Filter
     path = raw.get("member", raw.get("dimension"))
     if not isinstance(path, str):
         raise UsageError(f"{where}.member: expected a member name")
-    member = _visible(model, path, where)
+    member = _visible(model, path, where, public)
     if not isinstance(member, (Dimension, Measure)):
         raise UsageError(f"{where}: {path!r} is a segment: put it in query.segments")
     op = raw.get("operator")

@@ -20,7 +20,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,9 +151,12 @@ def tables_in(tree: exp.Expression) -> set[str]:
     return out
 
 
-def pin_tables(tree: exp.Query, snapshots: Mapping[str, TableSnapshot]) -> exp.Query:
+def pin_tables(tree: exp.Query, snapshots: Mapping[str, TableSnapshot],
+               guard: Callable[[str, str, exp.Expression], exp.Expression] | None = None
+               ) -> exp.Query:
     """A copy of ``tree`` with every project table read through its pinned snapshot (the
-    alias kept, else the table's own name as alias).
+    alias kept, else the table's own name as alias); ``guard(table, alias, scan)`` may put
+    the scan behind an access policy (a filtering subquery).
 
     Raises:
         UsageError: A table that is not in ``snapshots``.
@@ -170,7 +173,8 @@ def pin_tables(tree: exp.Query, snapshots: Mapping[str, TableSnapshot]) -> exp.Q
         if snap is None:
             raise UsageError(f"no table {name!r} in the catalog")
         alias = node.alias or node.name
-        return snap.scan(alias)
+        scan = snap.scan(alias)
+        return guard(name, alias, scan) if guard is not None else scan
 
     return tree.copy().transform(swap)  # type: ignore[return-value]
 

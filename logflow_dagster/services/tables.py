@@ -88,3 +88,42 @@ def list_tables(project: Project) -> list[TableInfo]:
             for ident in catalog.list_tables(namespace):
                 out.append(describe_table(catalog.load_table(ident)))
     return sorted(out, key=lambda t: t.table)
+
+
+def last_runs(project: Project, limit: int = 10) -> tuple[int, list[dict[str, Any]]]:
+    """The number of tables and the latest snapshot commits across them (newest first), from
+    the snapshots' own summaries: ``[{"table", "snapshot_id", "committed_at", "operation",
+    "added_records", "total_records"}]`` (what ``/health`` reports as the last runs).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from logflow_dagster.lakehouse.ingest import ingest
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = pathlib.Path(tmp, "a.csv").write_text("id\\n1\\n2\\n")
+        ...     _ = ingest(f"{tmp}/a.csv", "raw.orders", project_dir=tmp, lineage=False)
+        ...     n, runs = last_runs(Project.load(tmp))
+        ...     n, runs[0]["table"], runs[0]["operation"], runs[0]["added_records"]
+        (1, 'raw.orders', 'append', 2)
+    """
+    from datetime import UTC, datetime
+
+    tables = 0
+    out: list[dict[str, Any]] = []
+    with project.open_catalog() as catalog:
+        for namespace in catalog.list_namespaces():
+            for ident in catalog.list_tables(namespace):
+                tables += 1
+                table = catalog.load_table(ident)
+                name = ".".join(table.name()[-2:])
+                for snap in table.snapshots()[-limit:]:
+                    summary = snap.summary
+                    extra = summary.additional_properties if summary is not None else {}
+                    out.append({
+                        "table": name, "snapshot_id": snap.snapshot_id,
+                        "committed_at": datetime.fromtimestamp(
+                            snap.timestamp_ms / 1000, UTC).isoformat(timespec="milliseconds"),
+                        "operation": str(summary.operation.value) if summary else None,
+                        "added_records": int(extra.get("added-records", 0)),
+                        "total_records": int(extra.get("total-records", 0))})
+    out.sort(key=lambda r: r["committed_at"], reverse=True)
+    return tables, out[:limit]
