@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from ..config import ProjectConfig, load_config
 from ..core.errors import UsageError
 from ..lakehouse.catalog import CatalogConfig, catalog_config_for, close_catalog, open_catalog
@@ -441,6 +443,9 @@ class SemanticLayer:
         con = self._cursor()
         try:
             table = run(con, pinned)
+        except duckdb.Error as err:  # the user's SQL: a clear error, never a traceback
+            raise UsageError(f"sql: {type(err).__name__.replace('Exception', ' error')}: "
+                             f"{str(err).splitlines()[0]}") from None
         finally:
             con.close()
         return SqlResult(table, pinned, {t: s.snapshot_id for t, s in snapshots.items()})

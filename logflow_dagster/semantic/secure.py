@@ -100,7 +100,28 @@ def secure_query(q: Query, model: SemanticModel, identity: Any,
                                        f"cube {name}: access_policy.row_level"))
     if extra:
         q = replace(q, filters=(*q.filters, *extra))
-    return q, masked_model(model, frozenset(masked)) if masked else None
+    read = masked & references(model, named)
+    return q, masked_model(model, frozenset(read)) if read else None
+
+
+def references(model: SemanticModel, paths: list[str]) -> set[str]:
+    """``paths`` and every member they reference, transitively (``{email}`` in a
+    dimension's sql; the leaves of a ``number`` measure)."""
+    seen: set[str] = set()
+    todo = list(paths)
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        member = model.find(path)
+        if member is None:
+            continue
+        snippets = [member.snippet] if member.snippet is not None else []
+        snippets += [f.snippet for f in getattr(member, "filters", []) if f.snippet]
+        for snippet in snippets:
+            todo.extend(ref.resolve(member.cube) for ref in snippet.member_refs())
+    return seen
 
 
 _MASKED: dict[tuple[int, frozenset[str]], SemanticModel] = {}
@@ -157,10 +178,14 @@ def visible_meta(meta: dict[str, Any], model: SemanticModel, identity: Any) -> d
 
 
 def _columns(model: SemanticModel, path: str) -> set[str]:
-    member = model.member(path)
-    if member.snippet is None:
-        return set()
-    return {c.name for c in member.snippet.ast.find_all(exp.Column)}
+    """The table columns a member reads, through the members it references."""
+    out: set[str] = set()
+    for ref in references(model, [path]):
+        member = model.find(ref)
+        if member is not None and member.snippet is not None:
+            out |= {c.name for c in member.snippet.ast.find_all(exp.Column)
+                    if not c.name.startswith("__lf_")}
+    return out
 
 
 def table_guard(model: SemanticModel, identity: Any, table: str, alias: str,
@@ -204,7 +229,7 @@ def table_guard(model: SemanticModel, identity: Any, table: str, alias: str,
     masked_cols = {c: v for c, v in masked_cols.items() if c not in hidden_cols}
     star_args: dict[str, Any] = {}
     if hidden_cols:
-        star_args["except"] = [exp.column(exp.to_identifier(c, quoted=True))
+        star_args["except_"] = [exp.column(exp.to_identifier(c, quoted=True))
                                for c in sorted(hidden_cols)]
     if masked_cols:
         star_args["replace"] = [exp.alias_(exp.maybe_parse(_literal(v), dialect="duckdb"),
