@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from ..config import ProjectConfig, load_config
-from ..core.errors import UsageError
+from ..core.errors import AuthError, UsageError
 from ..lakehouse.catalog import CatalogConfig, catalog_config_for, close_catalog, open_catalog
+from .audit import AuditLog
 from .cache import LRUCache, ResultCache, cache_key, from_bytes, to_bytes
 from .compiler import Compiled, compile_query
 from .execute import locked_connection, raw_source, run, to_data
@@ -39,6 +40,7 @@ from .query import Query, normalize_query
 from .rollups import BuildResult, Rollup, build_rollup, rollup_state, rollups_of
 from .router import Route, route
 from .secure import has_policies, secure_query, table_guard, visible_meta
+from .secure import query_members as secure_members
 from .tables import (
     TableSnapshot,
     parse_select,
@@ -150,6 +152,8 @@ class SemanticLayer:
         self._plans: dict[Any, QueryPlan] = {}
         self._formatted: dict[str, tuple[pa.Table, list[dict[str, Any]]]] = {}
         self._policies = has_policies(model)
+        #: Where queries and refusals are recorded (set by :meth:`from_project`).
+        self.audit: AuditLog | None = None
 
     def close(self) -> None:
         """Closes the DuckDB connection and the catalog the layer keeps open."""
@@ -272,7 +276,29 @@ class SemanticLayer:
         model = load_model(config.semantic.models, config.root)
         catalog = catalog_config_for(config.root, config.catalog, uri=catalog_uri,
                                      warehouse=warehouse)
-        return cls(model, catalog, config)
+        layer = cls(model, catalog, config)
+        layer.audit = AuditLog.from_config(config)
+        return layer
+
+    def _audited(self, action: str, identity: Any, resource: Any, run: Any) -> Any:
+        """Runs ``run()`` and records it (or its refusal) in the audit log."""
+        t0 = time.perf_counter()
+        try:
+            out = run()
+        except (AuthError, UsageError) as err:
+            if self.audit is not None:
+                self.audit.record(action, identity=identity, resource=resource(None),
+                                  outcome="denied" if isinstance(err, AuthError) else "error",
+                                  reason=str(err),
+                                  duration_ms=round((time.perf_counter() - t0) * 1000, 3))
+            raise
+        if self.audit is not None:
+            self.audit.record(action, identity=identity, resource=resource(out),
+                              outcome="allowed", tables=getattr(out, "snapshots", None),
+                              source=getattr(out, "source", None),
+                              rows=out.table.num_rows if hasattr(out, "table") else None,
+                              duration_ms=round((time.perf_counter() - t0) * 1000, 3))
+        return out
 
     # -- steps ----------------------------------------------------------------------------
     def normalize(self, query: Any, *, now: datetime | None = None) -> Query:
@@ -368,6 +394,20 @@ class SemanticLayer:
 
     def query(self, query: Any, identity: Any = None, *, now: datetime | None = None
               ) -> QueryResult:
+        """Answers a Cube query for ``identity`` (recorded in the audit log); see
+        :meth:`_query`."""
+        def cubes(result: Any) -> list[str]:
+            q = result.query if result is not None else query
+            if isinstance(q, Query):
+                return sorted({self.model.member(m).cube for m in secure_members(q)})
+            return [str(m).split(".")[0] for m in (q.get("measures", []) if isinstance(
+                q, dict) else [])]
+
+        return self._audited("query", identity, cubes,
+                             lambda: self._query(query, identity, now=now))
+
+    def _query(self, query: Any, identity: Any = None, *, now: datetime | None = None
+               ) -> QueryResult:
         """Answers a Cube query.
 
         Args:
@@ -422,9 +462,17 @@ class SemanticLayer:
 
     def meta(self, identity: Any = None) -> dict[str, Any]:
         """Cube's ``/meta`` of the model: what ``identity`` may see (None: everything)."""
-        return visible_meta(meta(self.model), self.model, identity)
+        return self._audited("meta", identity, lambda _: ["model"],
+                             lambda: visible_meta(meta(self.model), self.model, identity))
 
     def sql(self, text: str, identity: Any = None) -> SqlResult:
+        """Runs read-only SQL for ``identity`` (recorded in the audit log); see :meth:`_sql`."""
+        def tables(result: Any) -> list[str]:
+            return sorted(result.snapshots) if result is not None else [text[:200]]
+
+        return self._audited("sql", identity, tables, lambda: self._sql(text, identity))
+
+    def _sql(self, text: str, identity: Any = None) -> SqlResult:
         """Runs one read-only SELECT over the project's tables (see :func:`.parse_select`),
         each read at its current snapshot, on the locked connection. For an identity, every
         table behind an access policy is read through it (see :func:`.secure.table_guard`).

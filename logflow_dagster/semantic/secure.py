@@ -219,11 +219,17 @@ def table_guard(model: SemanticModel, identity: Any, table: str, alias: str,
         raise Forbidden(f"{table} is not accessible to {_who(identity)}")
     hidden_cols: set[str] = set()
     masked_cols: dict[str, Any] = {}
-    for m in access.members:
+    for m in sorted(access.members):
         if access.visible is not None and m not in access.visible:
             if m in access.masked:
+                member = model.member(m)
+                plain = member.snippet is not None and isinstance(member.snippet.ast,
+                                                                  exp.Column)
                 for col in _columns(model, m):
-                    masked_cols[col] = model.member(m).mask
+                    if plain:  # the column's own member: its mask wins
+                        masked_cols[col] = member.mask
+                    else:
+                        masked_cols.setdefault(col, None)
             else:
                 hidden_cols |= _columns(model, m)
     masked_cols = {c: v for c, v in masked_cols.items() if c not in hidden_cols}

@@ -195,3 +195,28 @@ def test_policy_errors_name_file_and_key(tmp_path: Path) -> None:
     bad = MODEL.replace("      - role: admin\n", "      - role: admin\n        conditions: []\n")
     with pytest.raises(UsageError, match=r"m\.yml:\d+: .*conditions: unsupported"):
         load_model_text(bad, "m.yml")
+
+
+def test_every_query_and_refusal_is_audited(layer) -> None:
+    import json
+
+    path = layer.audit.path
+    before = len(path.read_text().splitlines()) if path.exists() else 0
+    layer.query(TOTALS, ACME.with_request(peer="10.9.8.7", purpose="billing"))
+    with pytest.raises(Forbidden):
+        layer.query(TOTALS, NOBODY)
+    layer.sql("SELECT count(*) FROM shop.orders", GLOBEX.with_request(peer="10.9.8.7",
+                                                                     purpose="research"))
+    lines = [json.loads(x) for x in path.read_text().splitlines()[before:]]
+    assert [(x["action"], x["outcome"]) for x in lines] == [
+        ("query", "allowed"), ("query", "denied"), ("sql", "allowed")]
+    ok, denied, research = lines
+    assert ok["identity"] == {"id": "ana", "type": "user", "tenant": "acme",
+                              "roles": ["analyst"]}
+    assert (ok["peer"], ok["purpose"], ok["resource"], ok["rows"]) == (
+        "10.9.8.7", "billing", ["orders"], 1)
+    assert set(ok["tables"]) == {"shop.orders"} and ok["source"] == "raw"
+    assert denied["identity"]["id"] == "eve" and "not accessible" in denied["reason"]
+    # a research purpose: the identity dropped, the address truncated
+    assert research["identity"] is None and research["peer"] == "10.9.8.0/24"
+    assert research["resource"] == ["shop.orders"]
