@@ -35,6 +35,7 @@ from starlette.routing import Route
 
 from ..auth.identity import AuthError, Identity
 from ..core.errors import LogflowError
+from ..semantic.secure import table_visible
 from ..services import semantic
 from ..services.project import Project
 from ..services.tables import last_runs, list_tables
@@ -100,6 +101,9 @@ class Api:
         peer = request.client.host if request.client else None
         identity = self.authenticator.authenticate(request.headers.get("authorization"),
                                                    peer=peer)
+        purpose = request.headers.get("x-logflow-purpose")
+        identity = identity.with_request(peer=peer, purpose=purpose.strip()[:64]
+                                         if purpose and purpose.strip() else None)
         request.state.identity = identity.id
         return identity
 
@@ -159,9 +163,10 @@ class Api:
         return JSONResponse(cube.load_answer(results, multi, formats))
 
     async def plans(self, request: Request) -> tuple[list[Any], bool]:
-        self.identify(request)
+        identity = self.identify(request)
         queries, multi, _ = await self.cube_queries(request)
-        return await self.blocking(lambda: [self.layer.plan(q) for q in queries]), multi
+        return await self.blocking(lambda: [self.layer.plan(q, identity) for q in queries]), \
+            multi
 
     async def sql(self, request: Request) -> Response:
         plans, multi = await self.plans(request)
@@ -172,8 +177,8 @@ class Api:
         return JSONResponse(cube.dry_run_answer(plans))
 
     async def meta(self, request: Request) -> Response:
-        self.identify(request)
-        return JSONResponse(self.layer.meta())
+        identity = self.identify(request)
+        return JSONResponse(self.layer.meta(identity))
 
     # -- logflow endpoints ----------------------------------------------------------------
     async def health(self, request: Request) -> Response:
@@ -184,19 +189,21 @@ class Api:
                              "running_queries": self.jobs.running()})
 
     async def tables(self, request: Request) -> Response:
-        self.identify(request)
+        identity = self.identify(request)
         infos = await self.blocking(lambda: list_tables(self.project))
         return JSONResponse({"tables": [
             {"name": t.table, "columns": t.schema, "snapshot_id": t.current_snapshot_id,
-             "rows": t.rows} for t in infos]})
+             "rows": t.rows} for t in infos
+            if table_visible(self.layer.model, identity, t.table)]})
 
     async def run_sql(self, request: Request) -> Response:
-        self.identify(request)
+        request.state.identity_object = self.identify(request)
         body = await self.body(request)
         text = body.get("sql")
         if not isinstance(text, str) or not text.strip():
             raise ValueError("sql: expected a SELECT statement as text")
-        result = await self.blocking(lambda: self.layer.sql(text))
+        identity = request.state.identity_object
+        result = await self.blocking(lambda: self.layer.sql(text, identity))
         table = result.table
         limit = self.settings.max_row_limit
         truncated = table.num_rows > limit

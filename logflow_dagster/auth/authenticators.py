@@ -82,7 +82,7 @@ class Anonymous:
     def authenticate(self, credential: str | None, *, peer: str | None = None) -> Identity:
         if not is_local(peer):
             raise Unauthenticated("no authentication is configured (auth: in logflow.yaml): "
-                                  "only local clients are served")
+                                  "only loopback clients are served")
         return ANONYMOUS.with_request(peer=peer)
 
 

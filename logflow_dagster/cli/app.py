@@ -63,6 +63,10 @@ WarehouseOpt = Annotated[str | None, typer.Option(
     "--warehouse", help="Warehouse URI (file:///..., s3://...).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks.")]
+TokenOpt = Annotated[str | None, typer.Option(
+    "--token", envvar="LOGFLOW_TOKEN", show_envvar=False,
+    help="Act as the identity of this API key or JWT (the project's access policies apply); "
+         "default: the trusted local user.")]
 
 
 def fail(err: BaseException, debug: bool) -> NoReturn:

@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import CatalogOpt, DebugOpt, JsonOpt, ProjectOpt, WarehouseOpt, app, guarded
+from .app import (
+    CatalogOpt,
+    DebugOpt,
+    JsonOpt,
+    ProjectOpt,
+    TokenOpt,
+    WarehouseOpt,
+    app,
+    guarded,
+)
 
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
 
@@ -52,6 +61,7 @@ def query(
     project: ProjectOpt = ".",
     catalog_uri: CatalogOpt = None,
     warehouse: WarehouseOpt = None,
+    token: TokenOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Answer a Cube query with the project's semantic models.
@@ -64,9 +74,10 @@ def query(
 
         _both(json_out, csv_out)
         parsed = semantic.parse_query_arg(query_json)
+        identity = semantic.identity_for(project, token)
         layer = semantic.open_layer(project, catalog_uri=catalog_uri, warehouse=warehouse)
         if dry_run:
-            plan = layer.plan(parsed)
+            plan = layer.plan(parsed, identity)
             if json_out:
                 from ..semantic.meta import annotation
 
@@ -78,7 +89,7 @@ def query(
             else:
                 typer.echo(f"-- source: {plan.source}\n{plan.sql}")
             return
-        result = layer.query(parsed)
+        result = layer.query(parsed, identity)
         if json_out:
             typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
         else:
@@ -91,13 +102,14 @@ def query(
 def meta(
     json_out: JsonOpt = False,
     project: ProjectOpt = ".",
+    token: TokenOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Describe the semantic model: cubes, measures, dimensions, segments (Cube's /meta)."""
     with guarded(debug):
         from ..services import semantic
 
-        described = semantic.describe_model(project)
+        described = semantic.describe_model(project, semantic.identity_for(project, token))
     if json_out:
         typer.echo(json.dumps(described, ensure_ascii=False))
         return
@@ -120,6 +132,7 @@ def sql(
     project: ProjectOpt = ".",
     catalog_uri: CatalogOpt = None,
     warehouse: WarehouseOpt = None,
+    token: TokenOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Run one read-only SELECT over the project's tables (each at its current snapshot).
@@ -131,7 +144,8 @@ def sql(
         from ..services import semantic
 
         _both(json_out, csv_out)
-        result = semantic.run_sql(project, text, catalog_uri=catalog_uri, warehouse=warehouse)
+        result = semantic.run_sql(project, text, semantic.identity_for(project, token),
+                                  catalog_uri=catalog_uri, warehouse=warehouse)
         if json_out:
             for row in result.table.to_pylist():
                 typer.echo(json.dumps(row, ensure_ascii=False, default=str))

@@ -263,3 +263,13 @@ def _condition(flt: Filter | FilterGroup, model: SemanticModel, timezone: str
     if kind not in ("string", "number", "boolean", "time"):
         kind = "number"
     return render_filter(flt, Renderer(model).dimension(flt.member), kind, timezone)
+
+
+def table_visible(model: SemanticModel, identity: Any, table: str) -> bool:
+    """Whether ``identity`` may read anything of ``table`` (``/v1/tables``, ``logflow
+    tables``): False when its policies refuse the table outright."""
+    try:
+        table_guard(model, identity, table, "t", exp.Table(this=exp.to_identifier("t")))
+    except Forbidden:
+        return False
+    return True

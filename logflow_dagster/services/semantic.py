@@ -66,22 +66,40 @@ def run_query(project: PathLike, query: Any, identity: Any = None, **options: An
         return layer.query(query, identity)
 
 
-def plan_query(project: PathLike, query: Any, **options: Any) -> QueryPlan:
+def plan_query(project: PathLike, query: Any, identity: Any = None, **options: Any
+               ) -> QueryPlan:
     """How a query would run: source, SQL, rejected rollups."""
     with open_layer(project, **options) as layer:
-        return layer.plan(query)
+        return layer.plan(query, identity)
 
 
-def describe_model(project: PathLike, **options: Any) -> dict[str, Any]:
-    """Cube's ``/meta`` of the project's model."""
+def describe_model(project: PathLike, identity: Any = None, **options: Any) -> dict[str, Any]:
+    """Cube's ``/meta`` of the project's model (what ``identity`` may see)."""
     with open_layer(project, **options) as layer:
-        return layer.meta()
+        return layer.meta(identity)
 
 
-def run_sql(project: PathLike, text: str, **options: Any) -> SqlResult:
-    """One read-only SELECT over the project's tables (no models needed)."""
+def run_sql(project: PathLike, text: str, identity: Any = None, **options: Any) -> SqlResult:
+    """One read-only SELECT over the project's tables (no models needed), under the access
+    policies of ``identity``."""
     with open_layer(project, require_models=False, **options) as layer:
-        return layer.sql(text)
+        return layer.sql(text, identity)
+
+
+def identity_for(project: PathLike, token: str | None) -> Any:
+    """The identity a CLI user acts as: the project's authenticator applied to ``token``
+    (``--token`` / ``LOGFLOW_TOKEN``); None (the trusted local user) without one.
+
+    Raises:
+        Unauthenticated: A token the project's authenticator refuses.
+    """
+    if not token:
+        return None
+    from ..auth import authenticator_for
+    from ..config import load_config
+
+    config = load_config(Path(project) / "logflow.yaml")
+    return authenticator_for(config).authenticate(token)
 
 
 def build_rollups(project: PathLike = ".", names: list[str] | None = None, *,

@@ -177,7 +177,7 @@ def test_limits_from_the_config(tmp_path: Path) -> None:
 def test_a_bug_is_a_logged_json_500_without_traceback(demo: Path, caplog) -> None:
     app = create_app(demo)
 
-    def broken() -> dict:
+    def broken(*_: object) -> dict:
         raise RuntimeError("a bug")
 
     app.state.api.layer.meta = broken  # an internal failure, not bad input
