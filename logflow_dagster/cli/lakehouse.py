@@ -17,6 +17,7 @@ from .app import (
     JsonOpt,
     Policy,
     ProjectOpt,
+    TokenOpt,
     WarehouseOpt,
     app,
     emit,
@@ -65,6 +66,7 @@ def ingest(
     warehouse: WarehouseOpt = None,
     json_out: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    token: TokenOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Ingest one file into an Iceberg table, replacing that file's earlier rows.
@@ -96,7 +98,7 @@ def ingest(
                 reading=reading_options(source, format=format.value if format else None,
                                         mmap=mmap),
                 on_progress=(lambda d, t: bar.update(task, completed=d, total=t))
-                if bar is not None else None)
+                if bar is not None else None, identity=proj.identity_for(token))
     result = report.result
     payload = report.to_dict()
     payload.pop("files", None)
@@ -181,6 +183,7 @@ def compact(
     catalog_uri: CatalogOpt = None,
     warehouse: WarehouseOpt = None,
     json_out: JsonOpt = False,
+    token: TokenOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Rewrite a table's small data files into files near the target size (one snapshot)."""
@@ -188,7 +191,8 @@ def compact(
         from ..lakehouse.maintenance import MiB
         from ..services import compact_table
 
-        r = compact_table(_project(project, catalog_uri, warehouse), table,
+        proj = _project(project, catalog_uri, warehouse)
+        r = compact_table(proj, table, identity=proj.identity_for(token),
                           target_file_size=target_file_size_mb * MiB).to_dict()
     emit(r, json_out, f"{table}: {r['files_before']} -> {r['files_after']} data files "
                       f"({r['bytes_before']:,} -> {r['bytes_after']:,} bytes)")
@@ -203,13 +207,15 @@ def expire(
     catalog_uri: CatalogOpt = None,
     warehouse: WarehouseOpt = None,
     json_out: JsonOpt = False,
+    token: TokenOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Expire old snapshots and delete the files only they referenced."""
     with guarded(debug):
         from ..services import expire_table
 
-        r = expire_table(_project(project, catalog_uri, warehouse), table,
+        proj = _project(project, catalog_uri, warehouse)
+        r = expire_table(proj, table, identity=proj.identity_for(token),
                          older_than=older_than, retain_last=retain_last).to_dict()
     emit(r, json_out, f"{table}: deleted {r['deleted_paths']} files; "
                       f"{r['files_before']} -> {r['files_after']} files{_kept(r)}")
@@ -224,13 +230,15 @@ def orphans(
     catalog_uri: CatalogOpt = None,
     warehouse: WarehouseOpt = None,
     json_out: JsonOpt = False,
+    token: TokenOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Delete unreferenced files under a table's location (never another table's)."""
     with guarded(debug):
         from ..services import remove_table_orphans
 
-        r = remove_table_orphans(_project(project, catalog_uri, warehouse), table,
+        proj = _project(project, catalog_uri, warehouse)
+        r = remove_table_orphans(proj, table, identity=proj.identity_for(token),
                                  older_than=older_than, dry_run=dry_run).to_dict()
     emit(r, json_out, f"{table}: {'would delete' if dry_run else 'deleted'} "
                       f"{len(r['orphan_paths'])} orphan files{_kept(r)}")

@@ -166,6 +166,7 @@ def rollups_build(
     project: ProjectOpt = ".",
     catalog_uri: CatalogOpt = None,
     warehouse: WarehouseOpt = None,
+    token: TokenOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Build rollup tables from the current snapshots of their tables (without Dagster)."""
@@ -173,7 +174,8 @@ def rollups_build(
         from ..services import semantic
 
         results = semantic.build_rollups(project, names or None, catalog_uri=catalog_uri,
-                                         warehouse=warehouse)
+                                         warehouse=warehouse,
+                                         identity=semantic.identity_for(project, token))
         if json_out:
             typer.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
             return

@@ -180,6 +180,7 @@ def ingest_file(
     lineage: LineageEmitter | None = None,
     rules: list[Rule] | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
+    identity: Any = None,
 ) -> IngestReport:
     """Ingests one file into its table, evaluates the table's rules on the rows it wrote and
     emits START and COMPLETE (or FAIL) OpenLineage events.
@@ -199,10 +200,13 @@ def ingest_file(
         lineage: The emitter to use (default: the project's, closed when done).
         rules: The rules to evaluate (default: the project's rules for the table).
         on_progress: Called with (bytes read, total bytes or None).
+        identity: Who asks (the project's authorizer must allow ``ingest`` on the table);
+            None for the trusted in-process caller.
 
     Raises:
         UsageError, DataError, ConflictError: As the ingest raises them (after the FAIL
             event).
+        Forbidden: The identity may not ingest into the table.
 
     Example:
         >>> import pathlib, tempfile
@@ -219,6 +223,7 @@ def ingest_file(
         if source is None:
             raise ValueError("give a table or a source")
         table = source.table
+    project.authorize(identity, "ingest", table)
     source = source or project.source_for_table(table)
     rules = project.rules_for(table) if rules is None else rules
     if reading is None:

@@ -49,21 +49,26 @@ def _guarded(project: Project, table: str) -> Iterator[tuple[Any, Any]]:
         yield loaded, OtherTables.of(catalog, loaded)
 
 
-def compact_table(project: Project, table: str, *, target_file_size: int | None = None) -> Any:
+def compact_table(project: Project, table: str, *, target_file_size: int | None = None,
+                  identity: Any = None) -> Any:
     """Rewrites ``table``'s small data files into files near the target size (one snapshot).
 
     Returns:
         The :class:`~logflow_dagster.lakehouse.maintenance.CompactionResult`.
+
+    Raises:
+        Forbidden: ``identity`` may not maintain the table (None: the trusted caller).
     """
     from ..lakehouse.maintenance import DEFAULT_TARGET_FILE_SIZE, compact
 
+    project.authorize(identity, "maintain", table)
     with project.open_catalog() as catalog:
         return compact(project.load_table(table, catalog),
                        target_file_size=target_file_size or DEFAULT_TARGET_FILE_SIZE)
 
 
 def expire_table(project: Project, table: str, *, older_than: timedelta | str,
-                 retain_last: int = 1) -> Any:
+                 retain_last: int = 1, identity: Any = None) -> Any:
     """Expires old snapshots of ``table`` and deletes the files only they referenced (never a
     file another table references or holds under its location).
 
@@ -72,13 +77,14 @@ def expire_table(project: Project, table: str, *, older_than: timedelta | str,
     """
     from ..lakehouse.maintenance import expire_snapshots
 
+    project.authorize(identity, "maintain", table)
     with _guarded(project, table) as (loaded, others):
         return expire_snapshots(loaded, older_than=_age(older_than), retain_last=retain_last,
                                 others=others)
 
 
 def remove_table_orphans(project: Project, table: str, *, older_than: timedelta | str,
-                         dry_run: bool = False) -> Any:
+                         dry_run: bool = False, identity: Any = None) -> Any:
     """Deletes files under ``table``'s location that nothing references, except files that
     belong to another table (reported as ``protected_paths``).
 
@@ -87,6 +93,7 @@ def remove_table_orphans(project: Project, table: str, *, older_than: timedelta 
     """
     from ..lakehouse.maintenance import remove_orphans
 
+    project.authorize(identity, "maintain", table)
     with _guarded(project, table) as (loaded, others):
         return remove_orphans(loaded, older_than=_age(older_than), dry_run=dry_run,
                               others=others)
@@ -108,12 +115,13 @@ class MaintenanceReport:
                 "snapshot_id": c.snapshot_id_after}
 
 
-def maintain_table(project: Project, table: str) -> MaintenanceReport:
+def maintain_table(project: Project, table: str, *, identity: Any = None) -> MaintenanceReport:
     """Compacts ``table``, then expires snapshots older than ``maintenance.expire_older_than``.
     """
-    compaction = compact_table(project, table)
+    compaction = compact_table(project, table, identity=identity)
     expiry = expire_table(project, table,
-                          older_than=project.config.maintenance.expire_older_than)
+                          older_than=project.config.maintenance.expire_older_than,
+                          identity=identity)
     return MaintenanceReport(compaction, expiry)
 
 

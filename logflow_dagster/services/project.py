@@ -45,6 +45,9 @@ class Project:
 
     config: ProjectConfig
     catalog: CatalogConfig
+    #: A custom table-level authorizer (the ``logflow_auth`` resource's); default: the
+    #: project's (``auth.write_roles``).
+    authorizer: Any = None
 
     @classmethod
     def load(cls, root: str | os.PathLike[str] = ".", *, catalog_uri: str | None = None,
@@ -75,6 +78,42 @@ class Project:
     def root(self) -> str:
         """The project folder."""
         return self.config.root
+
+    def identity_for(self, token: str | None) -> Any:
+        """The identity of a credential under the project's authenticator (``--token``);
+        None (the trusted local user) without one.
+
+        Raises:
+            Unauthenticated: A credential the authenticator refuses.
+        """
+        if not token:
+            return None
+        from ..auth import authenticator_for
+
+        return authenticator_for(self.config).authenticate(token)
+
+    def authorize(self, identity: Any, action: str, table: str) -> None:
+        """Checks a table-level action (``ingest``, ``maintain``, ``build_rollup``) against
+        the project's authorizer; ``identity=None`` (the trusted in-process caller) passes.
+
+        Raises:
+            Forbidden: The identity may not.
+
+        Example:
+            >>> from logflow_dagster.auth import ANONYMOUS, Identity
+            >>> p = Project.from_config(ProjectConfig(root="/p"))
+            >>> p.authorize(ANONYMOUS, "ingest", "raw.a")  # nothing configured: the local user
+            >>> p.authorize(Identity("bo", type="service"), "ingest", "raw.a")
+            Traceback (most recent call last):
+            ...
+            logflow_dagster.core.errors.exceptions.Forbidden: bo may not ingest raw.a
+        """
+        if identity is None:
+            return
+        from ..auth import authorizer_for
+        from ..auth.authorizer import authorize
+
+        authorize(self.authorizer or authorizer_for(self.config), identity, action, table)
 
     @contextmanager
     def open_catalog(self) -> Iterator[Catalog]:

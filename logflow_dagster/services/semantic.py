@@ -95,16 +95,14 @@ def identity_for(project: PathLike, token: str | None) -> Any:
     """
     if not token:
         return None
-    from ..auth import authenticator_for
-    from ..config import load_config
+    from .project import Project
 
-    config = load_config(Path(project) / "logflow.yaml")
-    return authenticator_for(config).authenticate(token)
+    return Project.load(project, require_config=True).identity_for(token)
 
 
 def build_rollups(project: PathLike = ".", names: list[str] | None = None, *,
-                  lineage: Any = None, run_id: str | None = None, **options: Any
-                  ) -> list[BuildResult]:
+                  lineage: Any = None, run_id: str | None = None, identity: Any = None,
+                  **options: Any) -> list[BuildResult]:
     """Builds (overwrites) the project's rollup tables (all, or those named) from the current
     snapshots of their tables, emitting OpenLineage START/COMPLETE (FAIL on error) per rollup
     with the ``columnLineage`` facet.
@@ -115,13 +113,22 @@ def build_rollups(project: PathLike = ".", names: list[str] | None = None, *,
         lineage: A :class:`~logflow_dagster.lineage.LineageEmitter` (default: the project's;
             ``False`` for none).
         run_id: The OpenLineage run id (default: a new one per rollup).
+        identity: Who asks (the project's authorizer must allow ``build_rollup`` on each
+            rollup table); None for the trusted in-process caller.
         **options: As :func:`open_layer`.
 
     Raises:
         UsageError: An unknown rollup name, a model error, a table that is not ingested.
+        Forbidden: The identity may not build a rollup.
     """
     layer = open_layer(project, **options)
     chosen = layer.rollups(names)
+    if identity is not None:
+        from ..auth import authorizer_for
+        from ..auth.authorizer import authorize
+
+        for rollup in chosen:
+            authorize(authorizer_for(layer.config), identity, "build_rollup", rollup.table)
     emitter = None
     own = False
     if lineage is not False:

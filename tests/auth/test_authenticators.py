@@ -130,3 +130,27 @@ def test_chain_of_keys_and_jwt(tmp_path: Path) -> None:
     with pytest.raises(Unauthenticated):
         auth.authenticate(None, peer="127.0.0.1")  # configured: no anonymous access
     assert json.loads((tmp_path / "k.json").read_text())["keys"][0]["id"] == "etl"
+
+
+def test_table_level_actions_need_a_write_role(tmp_path: Path) -> None:
+    """Ingest, maintenance and rollup builds go through the project's authorizer: a key
+    without a write role is refused (exit 77, no table written), a writer's key works."""
+    (tmp_path / "logflow.yaml").write_text("auth:\n  keys_file: keys.json\n")
+    store = KeyStore(tmp_path / "keys.json")
+    reader, writer = store.add("reader"), store.add("loader", roles=["writer"])
+    (tmp_path / "a.csv").write_text("n\n1\n2\n")
+
+    def logflow(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "logflow_dagster.cli", *args, "--project",
+                               str(tmp_path)], capture_output=True, text=True, timeout=120)
+
+    refused = logflow("ingest", str(tmp_path / "a.csv"), "--table", "raw.a", "--token", reader)
+    assert refused.returncode == 77 and "reader may not ingest raw.a" in refused.stderr
+    assert not (tmp_path / ".logflow" / "warehouse" / "raw").exists()
+    done = logflow("ingest", str(tmp_path / "a.csv"), "--table", "raw.a", "--token", writer,
+                   "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows_written"] == 2
+    assert logflow("compact", "raw.a", "--token", reader).returncode == 77
+    assert logflow("compact", "raw.a", "--token", writer).returncode == 0
+    assert logflow("compact", "raw.a").returncode == 0  # the local user, no token: trusted
