@@ -62,8 +62,15 @@ class ReaderOptions(_Model):
 
     encoding: str | None = Field(None, description="Text encoding, e.g. utf-8, cp1252.")
     delimiter: str | None = Field(None, description="One-character field delimiter.")
+    quote: str | None = Field(None, min_length=1, max_length=1,
+                              description="CSV quote character (\" unless detected).")
     header: bool | None = Field(None, description="Whether the first row is a header.")
     sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index.")
+    max_quoted_lines: int | None = Field(
+        None, ge=1, description="Lines one quoted CSV field may span (default 1000); a quote "
+                                "running further is a stray quote: its record is rejected.")
+    max_quoted_bytes: int | None = Field(
+        None, ge=1, description="Bytes one quoted CSV field may span (default 1 MiB).")
     schema_: dict[str, str] | None = Field(
         None, alias="schema", description='Column types, e.g. {"amount": "decimal(12,2)"}.')
     batch_size: int | None = Field(None, ge=1, description="Rows per decoded batch.")

@@ -67,6 +67,13 @@ TokenOpt = Annotated[str | None, typer.Option(
     "--token", envvar="LOGFLOW_TOKEN", show_envvar=False,
     help="Act as the identity of this API key or JWT (the project's access policies apply); "
          "default: the trusted local user.")]
+QuoteOpt = Annotated[str | None, typer.Option(
+    help="CSV quote character, e.g. \"'\" [default: detected, else '\"'].", show_default=False)]
+MaxQuotedLinesOpt = Annotated[int | None, typer.Option(
+    min=1, help="Lines one quoted CSV field may span before its quote is taken as stray and "
+                "the record rejected [default: 1000].", show_default=False)]
+MaxQuotedBytesOpt = Annotated[int | None, typer.Option(
+    min=1, help="Bytes one quoted CSV field may span [default: 1048576].", show_default=False)]
 
 
 def fail(err: BaseException, debug: bool) -> NoReturn:

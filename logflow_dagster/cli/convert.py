@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from .app import Codec, DebugOpt, Format, Policy, app, guarded, progress
+from .app import (
+    Codec,
+    DebugOpt,
+    Format,
+    MaxQuotedBytesOpt,
+    MaxQuotedLinesOpt,
+    Policy,
+    QuoteOpt,
+    app,
+    guarded,
+    progress,
+)
 
 
 @app.command()
@@ -26,6 +37,9 @@ def convert(
                                                 help="Override header detection.")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet name or 0-based index.")] = None,
     delimiter: Annotated[str | None, typer.Option(help="Override the detected delimiter.")] = None,
+    quote: QuoteOpt = None,
+    max_quoted_lines: MaxQuotedLinesOpt = None,
+    max_quoted_bytes: MaxQuotedBytesOpt = None,
     encoding: Annotated[str | None, typer.Option(help="Override the detected encoding.")] = None,
     schema: Annotated[str | None, typer.Option(
         help='Column types as JSON, e.g. \'{"amount": "decimal(12,2)"}\'.')] = None,
@@ -68,7 +82,9 @@ def convert(
                 quarantine=quarantine, compression=compression.value,
                 partition_by=partition_by or None, sheet=sheet_arg, header=header,
                 row_group_size=row_group_size,
-                delimiter="\t" if delimiter == "\\t" else delimiter, encoding=encoding,
+                delimiter="\t" if delimiter == "\\t" else delimiter, quote=quote,
+                max_quoted_lines=max_quoted_lines, max_quoted_bytes=max_quoted_bytes,
+                encoding=encoding,
                 schema=overrides, schema_cache=schema_cache, mmap=mmap,
                 on_progress=report if bar is not None else None,
             )

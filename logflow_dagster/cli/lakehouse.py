@@ -15,8 +15,11 @@ from .app import (
     DebugOpt,
     Format,
     JsonOpt,
+    MaxQuotedBytesOpt,
+    MaxQuotedLinesOpt,
     Policy,
     ProjectOpt,
+    QuoteOpt,
     TokenOpt,
     WarehouseOpt,
     app,
@@ -61,6 +64,9 @@ def ingest(
     mmap: Annotated[bool, typer.Option(
         "--mmap/--no-mmap", help="Memory-map a local input (use --no-mmap for a file another "
                                  "program may truncate while it is read).")] = True,
+    quote: QuoteOpt = None,
+    max_quoted_lines: MaxQuotedLinesOpt = None,
+    max_quoted_bytes: MaxQuotedBytesOpt = None,
     project: ProjectOpt = ".",
     catalog_uri: CatalogOpt = None,
     warehouse: WarehouseOpt = None,
@@ -96,7 +102,9 @@ def ingest(
                 error_policy=error_policy.value if error_policy else None,
                 quarantine=quarantine, lineage_columns=lineage, force=force, rules=rules,
                 reading=reading_options(source, format=format.value if format else None,
-                                        mmap=mmap),
+                                        mmap=mmap, quote=quote,
+                                        max_quoted_lines=max_quoted_lines,
+                                        max_quoted_bytes=max_quoted_bytes),
                 on_progress=(lambda d, t: bar.update(task, completed=d, total=t))
                 if bar is not None else None, identity=proj.identity_for(token))
     result = report.result

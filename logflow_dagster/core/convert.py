@@ -58,8 +58,11 @@ def convert(
     schema: dict[str, str] | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    quote: str | None = None,
     header: bool | None = None,
     sheet: str | int | None = None,
+    max_quoted_lines: int | None = None,
+    max_quoted_bytes: int | None = None,
     batch_size: int = 65_536,
     schema_cache: str | os.PathLike[str] | None = None,
     mmap: bool = False,
@@ -78,8 +81,11 @@ def convert(
         partition_by: Column(s) for a hive-partitioned directory output.
         row_group_size: Maximum rows per Parquet row group.
         schema: Column type overrides (``{"amount": "decimal(12,2)"}``).
-        encoding, delimiter, header: Overrides of what detection finds.
+        encoding, delimiter, quote, header: Overrides of what detection finds.
         sheet: Spreadsheet sheet (name or 0-based index).
+        max_quoted_lines, max_quoted_bytes: How far one quoted CSV field may run (default
+            1000 lines, 1 MiB); a quote that would run further is taken as a stray quote and
+            its record rejected, the lines after it read again as records.
         batch_size: Rows per decoded batch.
         schema_cache: SQLite file remembering the final column types of inputs with the same
             head (see :mod:`.schema.cache`); ``None`` to not use one.
@@ -110,9 +116,10 @@ def convert(
     sink = ParquetSink(dst_path, ParquetOptions(compression=compression,
                                                 row_group_size=row_group_size,
                                                 partition_by=parts))
-    reading = ReadOptions(format=format, encoding=encoding, delimiter=delimiter, header=header,
-                          sheet=sheet, schema=schema, batch_size=batch_size,
-                          schema_cache=schema_cache, mmap=mmap,
+    reading = ReadOptions(format=format, encoding=encoding, delimiter=delimiter, quote=quote,
+                          header=header, sheet=sheet, max_quoted_lines=max_quoted_lines,
+                          max_quoted_bytes=max_quoted_bytes, schema=schema,
+                          batch_size=batch_size, schema_cache=schema_cache, mmap=mmap,
                           storage_options=storage_options)
     return run_pipeline(src, sink, output=dst_path, reading=reading, error_policy=error_policy,
                         quarantine=quarantine or default_quarantine_path(dst_path),
@@ -126,8 +133,11 @@ class ReadOptions:
     format: str = "auto"
     encoding: str | None = None
     delimiter: str | None = None
+    quote: str | None = None
     header: bool | None = None
     sheet: str | int | None = None
+    max_quoted_lines: int | None = None
+    max_quoted_bytes: int | None = None
     schema: dict[str, str] | None = None
     batch_size: int = 65_536
     schema_cache: str | os.PathLike[str] | None = None
@@ -137,6 +147,25 @@ class ReadOptions:
     #: Object-storage properties for URI inputs (``s3.endpoint``, ``s3.access-key-id``, ...),
     #: the same keys the Iceberg catalog takes; see :mod:`logflow_dagster.core.remote`.
     storage_options: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.quote is not None and len(self.quote) != 1:
+            raise UsageError(f"quote must be one character, got {self.quote!r}")
+        for name in ("max_quoted_lines", "max_quoted_bytes"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):
+                raise UsageError(f"{name} must be a positive integer, got {value!r}")
+
+    def quoted_limits(self) -> dict[str, int]:
+        """The set bounds of a quoted CSV field, as :class:`DecodeOptions` ``extra`` keys.
+
+        Example:
+            >>> ReadOptions(max_quoted_lines=50).quoted_limits()
+            {'max_quoted_lines': 50}
+        """
+        return {name: value for name in ("max_quoted_lines", "max_quoted_bytes")
+                if (value := getattr(self, name)) is not None}
 
 
 def run_pipeline(
@@ -171,15 +200,16 @@ def run_pipeline(
     if on_progress is not None:
         source.on_read = on_progress
     det = detect(source, format=reading.format, encoding=reading.encoding,
-                 delimiter=reading.delimiter, header=reading.header)
+                 delimiter=reading.delimiter, quote=reading.quote, header=reading.header)
     options = DecodeOptions(batch_size=reading.batch_size, schema=reading.schema,
-                            sheet=reading.sheet)
+                            sheet=reading.sheet, extra=reading.quoted_limits())
     cache, key = None, ""
     if reading.schema_cache is not None:
         cache = SchemaCache(reading.schema_cache)
         key = cache_key(source.head(), format=det.format, encoding=det.encoding,
                         delimiter=reading.delimiter, header=reading.header,
-                        schema=reading.schema, sheet=reading.sheet)
+                        schema=reading.schema, sheet=reading.sheet,
+                        **({"quote": reading.quote} if reading.quote else {}))
         hit = cache.get(key)
         if hit:
             options.type_hints = hit.get("types")

@@ -33,6 +33,7 @@ def detect(
     format: str = "auto",
     encoding: str | None = None,
     delimiter: str | None = None,
+    quote: str | None = None,
     header: bool | None = None,
     decimal: str | None = None,
     log_grammar: str | None = None,
@@ -42,7 +43,9 @@ def detect(
     Args:
         source: The opened input.
         format: ``auto`` or a format name that skips format detection.
-        encoding, delimiter, header, decimal, log_grammar: Overrides of what detection finds.
+        encoding, delimiter, quote, header, decimal, log_grammar: Overrides of what
+            detection finds. A delimiter or quote given for an input of no detected format
+            makes it delimited text (it would otherwise be read as log lines).
 
     Example:
         >>> import gzip, pathlib, tempfile
@@ -73,10 +76,13 @@ def detect(
     text = _decode_head(head[guess.bom :], guess.encoding)
     if fmt == "?":
         fmt, det.confidence, notes = _sniff_text(text, source)
+        if fmt == "log" and (delimiter or quote):
+            fmt, notes = "csv", ["delimited: a delimiter or quote was given"]
         det.notes.extend(notes)
     det.format = fmt
     if fmt in ("csv", "tsv"):
-        dialect, share = sniff_dialect(text, delimiter="\t" if fmt == "tsv" else delimiter)
+        dialect, share = sniff_dialect(text, delimiter="\t" if fmt == "tsv" else delimiter,
+                                       quote=quote)
         if header is not None:
             dialect.header = header
         if decimal:

@@ -47,12 +47,14 @@ def _score(rows: list[list[str]]) -> tuple[float, int]:
     return hits / len(rows), width
 
 
-def sniff_dialect(text: str, *, delimiter: str | None = None) -> tuple[CsvDialect, float]:
+def sniff_dialect(text: str, *, delimiter: str | None = None,
+                  quote: str | None = None) -> tuple[CsvDialect, float]:
     """Finds the dialect of a delimited-text sample.
 
     Args:
         text: The first part of the input, decoded, ending on a line break when possible.
         delimiter: A delimiter the caller already knows (``--delimiter``, ``.tsv``).
+        quote: A quote character the caller already knows (``--quote``).
 
     Returns:
         The dialect and a confidence (share of sampled records with the expected field count;
@@ -71,7 +73,7 @@ def sniff_dialect(text: str, *, delimiter: str | None = None) -> tuple[CsvDialec
         delimiter = hint.group(1)
     skip = 1 if hint else 0
     text = _after_lines(text, skip)
-    quotechar = '"' if text.count('"') >= text.count("'") else "'"
+    quotechar = quote or ('"' if text.count('"') >= text.count("'") else "'")
     best: tuple[float, int, str] = (0.0, 0, ",")
     for cand in (delimiter,) if delimiter else CANDIDATES:
         share, width = _score(_records(text, cand, quotechar))
