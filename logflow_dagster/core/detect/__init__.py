@@ -11,7 +11,7 @@ import os
 
 from ..errors import UsageError
 from ..source import Source
-from .dialect import sniff_dialect
+from .dialect import aligned, sniff_dialect
 from .encoding import EncodingGuess, detect_encoding
 from .result import CsvDialect, Detection
 
@@ -83,6 +83,10 @@ def detect(
     if fmt in ("csv", "tsv"):
         dialect, share = sniff_dialect(text, delimiter="\t" if fmt == "tsv" else delimiter,
                                        quote=quote)
+        if dialect.second_table:
+            det.notes.append(
+                f"ambiguous: several tables in one file: the first is read; records from line "
+                f"{dialect.second_table} on (another table) are bad records: split the file")
         if header is not None:
             dialect.header = header
         if decimal:
@@ -154,9 +158,13 @@ def _sniff_text(text: str, source: Source) -> tuple[str, float, list[str]]:
             notes.append(f"ambiguous: {'tsv' if dialect.delimiter == chr(9) else 'csv'} "
                          f"({confidence:.2f}) or log lines, grammar {grammar} ({share:.2f})")
         return ("tsv" if dialect.delimiter == "\t" else "csv"), confidence, notes
+    notes = []
+    if aligned(text):
+        notes.append("ambiguous: columns aligned with runs of spaces; to split them, squeeze "
+                      "the runs to one space (tr -s ' ') and pass --delimiter ' '")
     if hint in ("csv", "tsv"):
-        return hint, confidence, ["delimited by file name"]
-    return "log", 1.0 - confidence, ["no structure found: one line per record"]
+        return hint, confidence, ["delimited by file name", *notes]
+    return "log", 1.0 - confidence, ["no structure found: one line per record", *notes]
 
 
 def _json_prefix(text: str) -> bool:

@@ -74,25 +74,87 @@ def sniff_dialect(text: str, *, delimiter: str | None = None,
     skip = 1 if hint else 0
     text = _after_lines(text, skip)
     quotechar = quote or ('"' if text.count('"') >= text.count("'") else "'")
+    share, width, chosen = _best(text, quotechar, delimiter)
+    second = 0
+    first = first_table(text, quotechar)
+    if first:  # a blank line, then more: when the first table has another dialect, it is
+        # the file's (what follows is another table, whose records are bad records)
+        own = _best(first, quotechar, delimiter)
+        rest = text[len(first):]
+        if own[1] >= 2 and own[0] >= 0.6 and _score(_records(rest, own[2], quotechar))[1] \
+                != own[1]:
+            share, width, chosen = own
+            blank = len(rest) - len(rest.lstrip("\r\n"))
+            second = skip + first.count("\n") + rest.count("\n", 0, blank) + 1
+        else:
+            first = ""
+    lead = _preamble(text, chosen, quotechar, width)
+    if lead:
+        skip += lead
+        text = _after_lines(text, lead)
+        share = share if first else _score(_records(text, chosen, quotechar))[0]
+    rows = _records(first or text, chosen, quotechar)
+    header = _has_header(rows)
+    body = rows[1:] if header else rows
+    decimal = "," if chosen != "," and _uses_decimal_comma(body) else "."
+    return CsvDialect(chosen, quotechar, header, decimal, preamble=skip,
+                      second_table=second), share
+
+
+def _best(text: str, quotechar: str, delimiter: str | None) -> tuple[float, int, str]:
+    """(share, width, delimiter) of the best-scoring candidate (``delimiter`` alone if given).
+    A space is no candidate for columns aligned with runs of spaces (see :func:`aligned`)."""
     best: tuple[float, int, str] = (0.0, 0, ",")
+    spaced = not delimiter and aligned(text)
     for cand in (delimiter,) if delimiter else CANDIDATES:
+        if cand == " " and spaced:
+            continue
         share, width = _score(_records(text, cand, quotechar))
         lead = _preamble(text, cand, quotechar, width)
         if lead:  # scored on the table after the preamble
             share, width = _score(_records(_after_lines(text, lead), cand, quotechar))
         if share > best[0] + 1e-9 or (share == best[0] and width > best[1] and share > 0):
             best = (share, width, cand)
-    share, width, chosen = best
-    lead = _preamble(text, chosen, quotechar, width)
-    if lead:
-        skip += lead
-        text = _after_lines(text, lead)
-        share = _score(_records(text, chosen, quotechar))[0]
-    rows = _records(text, chosen, quotechar)
-    header = _has_header(rows)
-    body = rows[1:] if header else rows
-    decimal = "," if chosen != "," and _uses_decimal_comma(body) else "."
-    return CsvDialect(chosen, quotechar, header, decimal, preamble=skip), share
+    return best
+
+
+def aligned(text: str) -> bool:
+    """Columns aligned with runs of spaces (a fixed-width or ``ls -l``-like table): most
+    lines hold two or more spaces in a row between words. One space is then no delimiter
+    (runs would make empty fields and shift the columns).
+
+    Example:
+        >>> aligned("id    name\\n1     ann\\n22    bo\\n"), aligned("id name\\n1 ann\\n")
+        (True, False)
+    """
+    lines = [ln.strip() for ln in text.splitlines()[:100] if ln.strip()]
+    return bool(lines) and sum("  " in ln for ln in lines) * 2 > len(lines)
+
+
+def first_table(text: str, quotechar: str) -> str:
+    """The sample's first table when a blank line after two or more lines is followed by
+    more text (several tables in one file), else ``""``. A blank line inside a quoted field
+    (an odd count of quotes before it) ends no table.
+
+    Example:
+        >>> first_table("a,b\\n1,2\\n\\nx;y;z\\n1;2;3\\n", '"')
+        'a,b\\n1,2\\n'
+        >>> first_table("a,b\\n1,2\\n\\n", '"')
+        ''
+    """
+    pos = 0
+    lines = 0
+    while True:
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return ""
+        line = text[pos:nl]
+        if not line.strip():
+            if lines >= 2 and text[nl:].strip() and text.count(quotechar, 0, pos) % 2 == 0:
+                return text[:pos]
+        else:
+            lines += 1
+        pos = nl + 1
 
 
 def _after_lines(text: str, n: int) -> str:

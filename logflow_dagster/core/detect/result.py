@@ -17,6 +17,8 @@ class CsvDialect:
         decimal: ``.`` or ``,`` (decimal comma, common with ``;`` delimiters).
         preamble: Physical lines before the first record (title or comment lines, Excel's
             ``sep=;`` hint), skipped and reported in the detection notes.
+        second_table: Line of the sample where another table seems to start (after a blank
+            line, with another delimiter or field count), 0 when none.
     """
 
     delimiter: str = ","
@@ -24,6 +26,7 @@ class CsvDialect:
     header: bool = True
     decimal: str = "."
     preamble: int = 0
+    second_table: int = 0
 
 
 @dataclass
