@@ -10,6 +10,8 @@ INT96 timestamps (Impala, old Spark) are read as ``timestamp[ns]``, exactly; whe
 outside what nanoseconds can hold (before 1677-09-21 or after 2262-04-11, such as Spark's
 ``9999-12-31``) the file's INT96 columns are read as ``timestamp[us]``, still exactly unless
 some value has sub-microsecond digits too, which is refused. Encrypted Parquet is refused.
+Parquet readers do not check that string data is UTF-8: a row holding invalid UTF-8 (a corrupt
+page) is a bad record with its record number, never text that no reader can decode.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import DataError, LogflowError, RowError, UsageError
-from ..schema.cast import cast_overrides, miss_errors, parse_overrides
+from ..schema.cast import cast_overrides, json_text, miss_errors, parse_overrides
 from .base import DecodedBatch, Decoder
 
 #: The first and last microsecond a ``timestamp[ns]`` can hold.
@@ -187,12 +189,14 @@ class ParquetDecoder(Decoder):
                 if batch.num_rows == 0:
                     continue
                 batch = _to_engine(batch, schema)
-                rows = batch.num_rows
-                errors: list[RowError] = []
+                batch, errors = invalid_utf8(batch, done + 1)
+                rows = batch.num_rows + len(errors)
                 if overrides:
                     original = batch
                     batch, misses = cast_overrides(batch, overrides)
-                    errors = miss_errors(original, misses, range(done + 1, done + rows + 1))
+                    dropped = {e.record for e in errors}  # rows invalid_utf8 took out
+                    records = [r for r in range(done + 1, done + rows + 1) if r not in dropped]
+                    errors += miss_errors(original, misses, records)
                 done += rows
                 yield DecodedBatch(batch if batch.num_rows else None, errors)
         finally:
@@ -287,3 +291,64 @@ def _timestamps(column: pa.Array) -> list[pa.Array]:
     if pa.types.is_map(t):
         return _timestamps(column.keys) + _timestamps(column.items)
     return []
+
+
+def invalid_utf8(batch: pa.RecordBatch, first: int) -> tuple[pa.RecordBatch, list[RowError]]:
+    """``batch`` without its rows holding invalid UTF-8 in a string (at any depth), and those
+    rows as errors (``first`` is the batch's first record number). One full validation per
+    batch; only a batch that fails it is bisected.
+
+    Example:
+        >>> bad = pa.Array.from_buffers(pa.string(), 2, [None, pa.py_buffer(
+        ...     b"\\0\\0\\0\\0\\1\\0\\0\\0\\2\\0\\0\\0"), pa.py_buffer(b"a\\xff")])
+        >>> kept, errors = invalid_utf8(pa.record_batch({"s": bad}), 10)
+        >>> kept.num_rows, errors[0].record, errors[0].column
+        (1, 11, 's')
+        >>> print(errors[0].raw)
+        {"s": "\\\\xff"}
+    """
+    if _valid(batch):
+        return batch, []
+    bad: list[int] = []
+    _bisect_invalid(batch, 0, bad)
+    errors = []
+    for row in bad:
+        one = batch.slice(row, 1)
+        cells = {name: (col.to_pylist()[0] if _valid(col) else _lossy_text(col))
+                 for name, col in zip(one.schema.names, one.columns, strict=True)}
+        errors.append(RowError("invalid UTF-8 in a string column (corrupt Parquet data)",
+                               raw=json_text(cells), record=first + row,
+                               column=next(n for n, c in zip(one.schema.names, one.columns,
+                                                             strict=True) if not _valid(c))))
+    drop = set(bad)
+    keep = pa.array([i not in drop for i in range(batch.num_rows)])
+    return batch.filter(keep), errors
+
+
+def _valid(data: pa.RecordBatch | pa.Array) -> bool:
+    try:
+        data.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _bisect_invalid(batch: pa.RecordBatch, offset: int, out: list[int]) -> None:
+    if _valid(batch):
+        return
+    if batch.num_rows == 1:
+        out.append(offset)
+        return
+    half = batch.num_rows // 2
+    _bisect_invalid(batch.slice(0, half), offset, out)
+    _bisect_invalid(batch.slice(half), offset + half, out)
+
+
+def _lossy_text(column: pa.Array) -> str:
+    """A one-value string column's bytes as text (invalid bytes as ``\\xNN``); nested
+    values are named only."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        raw = column.cast(pa.large_binary() if pa.types.is_large_string(column.type)
+                          else pa.binary()).to_pylist()[0]
+        return raw.decode("utf-8", "backslashreplace")
+    return f"<{column.type} holding invalid UTF-8>"
