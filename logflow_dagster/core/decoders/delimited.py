@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..detect.dialect import sniff_dialect
@@ -49,8 +48,12 @@ _RAW_LIMIT = 64 << 10  # longest raw text kept for one rejected record
 #: CPU on this project's 2-core VM: 4 MiB chunks 154 ms, 2 MiB 91 ms, 1 MiB 80 ms, 512 KiB
 #: 79 ms (per-chunk overhead grows below that).
 _CHUNK = 1 << 20
-#: Doubles hold every integer up to this magnitude exactly.
-_EXACT_INTEGERS = float(1 << 53)
+#: Digits and the decimal mark -> 1, every other byte -> 0, by decimal mark (see _long_run).
+_RUN_TABLES = {mark: bytes(int(chr(b).isdigit() or chr(b) == mark) for b in range(256))
+               for mark in ".,"}
+#: A number a double may not hold has 16+ digits in a row (points included): see
+#: :func:`~logflow_dagster.core.schema.infer.inexact_as_double`.
+_LONG_RUN = b"\x01" * 16
 _SAMPLE_BYTES = 1 << 20  # header search window; 4x this is sampled for type inference
 
 
@@ -278,13 +281,16 @@ class DelimitedDecoder(Decoder):
                     newlines: int = -1) -> pa.Table | None:
         """The block parsed straight into the planned types, or ``None`` when it needs the
         careful path. Integers are read as text and cast here, so that a code (``007``,
-        ``-0``) is seen: pyarrow would read it as a number. A float column holding a magnitude
-        of 2^53 or more sends the block the careful path, whose text check finds an integer a
-        double cannot hold (``9007199254740993``)."""
+        ``-0``) is seen: pyarrow would read it as a number. So are floats when the block has
+        16 digits in a row (one table lookup and one search over the block's bytes): a number
+        a double may not hold (``9007199254740993``, ``0.1000000000000000055511``) is then
+        found in their text."""
         handler = InvalidRows()
         plans = self.typer.plans  # one snapshot: other threads may swap plans
         numbers = [n for n, p in plans.items() if p.kind == "int"]
         floats = [n for n, p in plans.items() if p.kind == "float"]
+        if floats and _LONG_RUN in bytes(data).translate(_RUN_TABLES[self.dialect.decimal]):
+            numbers += floats
         types = {n: p.type for n, p in plans.items()}
         types.update(dict.fromkeys(numbers, pa.string()))
         try:
@@ -309,11 +315,6 @@ class DelimitedDecoder(Decoder):
             if typed is None:
                 return None
             table = table.set_column(i, pa.field(name, typed.type), typed)
-        for name in floats:  # an integer past 2^53 may not be the double read: the careful
-            bounds = pc.min_max(table.column(name))  # path checks the block's text
-            low, high = bounds["min"].as_py(), bounds["max"].as_py()
-            if low is not None and max(-low, high) >= _EXACT_INTEGERS:
-                return None
         return self.typer.mark(table)
 
     @staticmethod

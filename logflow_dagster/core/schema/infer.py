@@ -309,13 +309,14 @@ class TextTyper:
         when a value needs more (an int code, a number a double cannot hold, a value that does
         not cast: the slow path decides)."""
         plan = self.plans[name]
+        text = self._prepare(plan, column)  # a decimal comma as a point: checked as a number
         if plan.kind == "float":
-            if inexact_as_double(column).size:
+            if inexact_as_double(text).size:
                 return None
         elif numeric_codes(column).any():
             return None
         try:
-            return pc.cast(self._prepare(plan, column), plan.type)
+            return pc.cast(text, plan.type)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
 

@@ -86,5 +86,14 @@ def test_a_decimal_override_keeps_every_digit(tmp_path: Path) -> None:
     st.tuples(st.integers(0, 10 ** 12), st.integers(0, 10 ** 25)).map(lambda p: f"{p[0]}.{p[1]}"),
 ), min_size=1, max_size=30))
 def test_inexact_rows_are_the_decimal_round_trip(texts: list[str]) -> None:
+    """Flagged: the numbers whose value is not the double's (``Decimal(text)`` differs from
+    ``Decimal(repr(float(text)))``), except fractions of at most 17 significant digits, which
+    is how a double prints (they read back as that same double)."""
+
+    def significant(text: str) -> int:
+        return len(text.lstrip("+-").replace(".", "").lstrip("0"))
+
     got = inexact_as_double(pa.array(texts)).tolist()
-    assert got == [i for i, t in enumerate(texts) if Decimal(t) != Decimal(repr(float(t)))]
+    assert got == [i for i, t in enumerate(texts)
+                   if Decimal(t) != Decimal(repr(float(t)))
+                   and (significant(t) >= 18 or ("." not in t and significant(t) >= 16))]
