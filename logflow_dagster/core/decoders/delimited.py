@@ -48,12 +48,6 @@ _RAW_LIMIT = 64 << 10  # longest raw text kept for one rejected record
 #: CPU on this project's 2-core VM: 4 MiB chunks 154 ms, 2 MiB 91 ms, 1 MiB 80 ms, 512 KiB
 #: 79 ms (per-chunk overhead grows below that).
 _CHUNK = 1 << 20
-#: Digits and the decimal mark -> 1, every other byte -> 0, by decimal mark (see _long_run).
-_RUN_TABLES = {mark: bytes(int(chr(b).isdigit() or chr(b) == mark) for b in range(256))
-               for mark in ".,"}
-#: A number a double may not hold has 16+ digits in a row (points included): see
-#: :func:`~logflow_dagster.core.schema.infer.inexact_as_double`.
-_LONG_RUN = b"\x01" * 16
 _SAMPLE_BYTES = 1 << 20  # header search window; 4x this is sampled for type inference
 
 
@@ -281,16 +275,12 @@ class DelimitedDecoder(Decoder):
                     newlines: int = -1) -> pa.Table | None:
         """The block parsed straight into the planned types, or ``None`` when it needs the
         careful path. Integers are read as text and cast here, so that a code (``007``,
-        ``-0``) is seen: pyarrow would read it as a number. So are floats when the block has
-        16 digits in a row (one table lookup and one search over the block's bytes): a number
-        a double may not hold (``9007199254740993``, ``0.1000000000000000055511``) is then
-        found in their text."""
+        ``-0``) is seen: pyarrow would read it as a number. So are floats, so that a number a
+        double may not hold (``9007199254740993``, ``0.1000000000000000055511``) is seen (text,
+        a length test and a cast cost what pyarrow's own float parsing does)."""
         handler = InvalidRows()
         plans = self.typer.plans  # one snapshot: other threads may swap plans
-        numbers = [n for n, p in plans.items() if p.kind == "int"]
-        floats = [n for n, p in plans.items() if p.kind == "float"]
-        if floats and _LONG_RUN in bytes(data).translate(_RUN_TABLES[self.dialect.decimal]):
-            numbers += floats
+        numbers = [n for n, p in plans.items() if p.kind in ("int", "float")]
         types = {n: p.type for n, p in plans.items()}
         types.update(dict.fromkeys(numbers, pa.string()))
         try:

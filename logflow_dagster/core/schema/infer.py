@@ -159,6 +159,13 @@ def inexact_as_double(values: pa.Array) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
+def _any_long(column: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a string column holds a value of 16 bytes or more (the only ones that can have
+    16 significant digits), from its offsets alone."""
+    longest = pc.max(pc.binary_length(column)).as_py()
+    return longest is not None and longest >= 16
+
+
 def infer_kind(values: pa.Array, *, threshold: float = 0.99, decimal_comma: bool = False) -> str:
     """Picks the narrowest kind that at least ``threshold`` of the non-null values fit.
 
@@ -311,7 +318,7 @@ class TextTyper:
         plan = self.plans[name]
         text = self._prepare(plan, column)  # a decimal comma as a point: checked as a number
         if plan.kind == "float":
-            if inexact_as_double(text).size:
+            if _any_long(text) and inexact_as_double(text).size:
                 return None
         elif numeric_codes(column).any():
             return None
