@@ -4,7 +4,9 @@
 Generates (seeded) small CSV files, each in one category of pollution with known clean records
 and known bad lines: stray quotes, text after a closing quote, a separator too many or too few,
 zero-padded codes, preambles, Excel's ``sep=`` hint, mixed line ends, multi-line values, a
-second table, and clean controls. Each file is loaded with
+second table (of another delimiter or width, also longer than the first), space delimiters,
+``'`` quotes, apostrophes inside values, numbers with more digits than a double holds, and
+clean controls. Each file is loaded with
 
 * logflow: ``convert`` with auto-detection and ``--error-policy quarantine``,
 * DuckDB: ``read_csv`` with auto-detection, default and ``ignore_errors=true``,
@@ -12,7 +14,9 @@ second table, and clean controls. Each file is loaded with
 
 and a load counts as right when the rows it gives are exactly the clean records, in order,
 every value as the source wrote it (text equal, or a number equal to the text's number; an
-integer must give back its exact text, so ``08123`` read as 8123 is wrong), and nothing else.
+integer must give back its exact text, so ``08123`` read as 8123 is wrong, and a float the
+exact number of its text, so ``0.1000000000000000055511`` read as 0.1 is wrong), and nothing
+else.
 A tool that raises has not loaded the file. Prints per tool the share of right files, and a
 category x tool table.
 
@@ -30,6 +34,7 @@ import random
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 NAMES = ["id", "zip", "amount", "name", "note"]
@@ -94,6 +99,13 @@ def make_case(category: str, rng: random.Random) -> Case:
     """One file of ``category`` with about 60 records."""
     codes = category == "codes"
     rows = _value_rows(rng, 60, codes)
+    if category == "apostrophes":
+        for row in rng.sample(rows, 10):
+            row[3] = rng.choice(["O'Brien", "D'Arcy", "l'été", "rock 'n' roll"])
+    if category == "long_digits":
+        for row in rng.sample(rows, 3):
+            row[2] = rng.choice(["9007199254740993", "0.1000000000000000055511151231257827",
+                                 "123456789.123456789123"])
     if category == "multiline":
         for row in rng.sample(rows, 6):
             row[4] = "first line\nsecond line"
@@ -125,6 +137,11 @@ def make_case(category: str, rng: random.Random) -> Case:
         text = head + "\n" + "".join(_render(r, ",", "'") + "\n" for r in rows)
     elif category == "two_tables":
         text = head + "\n" + body + "\nregion;total\nEU;12\nUS;7\n"
+    elif category == "two_tables_longer_second":
+        text = head + "\n" + body + "\nregion;total;count\n" + "".join(
+            f"R{k};{k * 3};{k % 7}\n" for k in range(90))
+    elif category == "two_tables_same_sep":
+        text = head + "\n" + body + "\nregion,total,count\nEU,12,3\nUS,7,4\nASIA,1,1\n"
     else:
         text = head + "\n" + body
     return Case(category, text, clean)
@@ -132,7 +149,9 @@ def make_case(category: str, rng: random.Random) -> Case:
 
 CATEGORIES = ["clean", "multiline", "mixed_line_ends", "codes", "stray_quote",
               "text_after_quote", "extra_sep", "missing_sep", "preamble", "sep_hint",
-              "space_delimited", "single_quote", "two_tables"]
+              "space_delimited", "single_quote", "two_tables", "two_tables_same_sep",
+              "two_tables_longer_second",
+              "apostrophes", "long_digits"]
 
 
 def _matches(value: Any, source: str | None) -> bool:
@@ -148,8 +167,8 @@ def _matches(value: Any, source: str | None) -> bool:
         return str(value) == source
     if isinstance(value, float):
         try:
-            return float(source) == value
-        except ValueError:
+            return Decimal(source) == Decimal(repr(value))
+        except ArithmeticError:
             return False
     return str(value) == source
 
@@ -179,7 +198,7 @@ def load_logflow(path: str) -> list[dict[str, Any]]:
 def _duckdb(path: str, **options: Any) -> list[dict[str, Any]]:
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={"autoinstall_known_extensions": "false"})
     try:
         rel = con.read_csv(path, **options)
         return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
