@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..detect.dialect import sniff_dialect
@@ -261,7 +262,8 @@ class DelimitedDecoder(Decoder):
                     and quoting_ok(data, delimiter=self.dialect.delimiter,
                                    quotechar=self.dialect.quotechar, records=text.num_rows,
                                    max_lines=self.max_lines, max_bytes=self.max_bytes)):
-                self.typer.infer(text.slice(0, self.options.infer_rows))
+                sample = text.slice(0, self.options.infer_rows)
+                self.typer.infer(sample.filter(pa.array(~self._header_again(sample))))
                 return
         scan = self._scan(data, 1, True)
         good = np.flatnonzero((scan.fields == len(self.names or [])) & ~scan.empty)
@@ -269,7 +271,27 @@ class DelimitedDecoder(Decoder):
         if rows.size == 0:
             self.typer.infer(pa.table({n: pa.array([], pa.string()) for n in self.names or []}))
             return
-        self.typer.infer(self._parse_good(data, scan, rows, 0, {})[0])
+        sample = self._parse_good(data, scan, rows, 0, {})[0]
+        self.typer.infer(sample.filter(pa.array(~self._header_again(sample))))
+
+    def _header_again(self, table: pa.Table) -> np.ndarray:
+        """Rows of ``table`` that repeat the header (every text column holds its own name):
+        files joined with their headers, or another table with the same columns. Never data:
+        they are bad records, and no sample. One comparison per block when none is there."""
+        rows = np.zeros(table.num_rows, dtype=bool)
+        if not self.dialect.header or not table.num_rows:
+            return rows
+        texts = [n for n, f in zip(table.column_names, table.schema, strict=True)
+                 if pa.types.is_string(f.type)]
+        if len(texts) < len(table.column_names) or not texts:
+            return rows  # a typed column holds no name: the cast rejects such a row
+        for name in texts:
+            same = pc.fill_null(pc.equal(table.column(name), name), False)
+            rows_here = np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+            rows = rows_here if name == texts[0] else rows & rows_here
+            if not rows.any():
+                break
+        return rows
 
     def _parse_fast(self, data: bytes | memoryview, final: bool,
                     newlines: int = -1) -> pa.Table | None:
@@ -299,6 +321,8 @@ class DelimitedDecoder(Decoder):
                           newlines=newlines, max_lines=self.max_lines,
                           max_bytes=self.max_bytes):
             return None  # pyarrow merged or rewrote a malformed record
+        if self._header_again(table).any():
+            return None  # the careful path rejects it with its line
         for name in numbers:
             i = table.schema.get_field_index(name)
             typed = self.typer.number_text(name, table.column(i))
@@ -379,6 +403,15 @@ class DelimitedDecoder(Decoder):
                offset: int, errors: dict[int, RowError]) -> list[DecodedBatch]:
         """Types the text of the ``good`` records; bad values join ``errors``."""
         batches: list[DecodedBatch] = []
+        again = self._header_again(text) if text is not None and good.size else None
+        if again is not None and again.any():
+            for row in np.flatnonzero(again).tolist():
+                rec = int(good[row])
+                errors[rec] = self._row_error(
+                    data, scan, rec, offset, f"the header again (another table or a joined "
+                                             f"file from line {int(scan.lines[rec])}?)")
+            assert text is not None
+            text, good = text.filter(pa.array(~again)), good[~again]
         if text is not None and good.size:
             typed, failures = self.typer.apply(text.combine_chunks().to_batches()[0]
                                                if text.num_rows else empty_batch(text))
