@@ -105,6 +105,10 @@ class ApiKeys:
         return identity.with_request(peer=peer)
 
 
+#: JWT registered claims (RFC 7519 section 4.1) other than ``sub``.
+_REGISTERED = ("iss", "aud", "exp", "nbf", "iat", "jti")
+
+
 class Jwt:
     """JSON Web Tokens.
 
@@ -148,16 +152,24 @@ class Jwt:
         if token is None:
             raise Unauthenticated("no credential: send a token in the Authorization header")
         claims = self.claims(token)
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            raise Unauthenticated("invalid token: no 'sub' claim (the caller's id)")
         roles = claims.get(self.roles_claim) or []
         if isinstance(roles, str):
             roles = [roles]
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise Unauthenticated(f"invalid token: {self.roles_claim!r} must be a string or "
+                                  "a list of strings")
         tenant = claims.get(self.tenant_claim)
+        if tenant is not None and not isinstance(tenant, (str, int)):
+            raise Unauthenticated(f"invalid token: {self.tenant_claim!r} must be a string")
+        # registered claims (exp, iat, jti...) change with every token of the same caller:
+        # kept out of the attributes, so the identity's scope (the cache key) stays the same
         attributes = {k: v for k, v in claims.items()
-                      if k not in ("sub", self.tenant_claim, self.roles_claim)}
-        return Identity(str(claims.get("sub") or "token"), type="user",
-                        tenant=None if tenant is None else str(tenant),
-                        roles=frozenset(str(r) for r in roles), attributes=attributes,
-                        peer=peer)
+                      if k not in ("sub", self.tenant_claim, self.roles_claim, *_REGISTERED)}
+        return Identity(sub, type="user", tenant=None if tenant is None else str(tenant),
+                        roles=frozenset(roles), attributes=attributes, peer=peer)
 
 
 class Chain:

@@ -154,3 +154,24 @@ def test_table_level_actions_need_a_write_role(tmp_path: Path) -> None:
     assert logflow("compact", "raw.a", "--token", reader).returncode == 77
     assert logflow("compact", "raw.a", "--token", writer).returncode == 0
     assert logflow("compact", "raw.a").returncode == 0  # the local user, no token: trusted
+
+
+def test_jwt_claims_of_the_wrong_shape_are_refused_not_crashed() -> None:
+    auth = Jwt(SECRET, ["HS256"])
+    exp = int(time.time()) + 60
+    for claims in ({"roles": ["a"], "exp": exp},  # no sub: no shared "token" identity
+                   {"sub": "ana", "roles": 5, "exp": exp},
+                   {"sub": "ana", "roles": [{"admin": True}], "exp": exp},
+                   {"sub": "ana", "tenant": ["acme", "globex"], "exp": exp}):
+        with pytest.raises(Unauthenticated, match="invalid token"):
+            auth.authenticate(jwt.encode(claims, SECRET, algorithm="HS256"))
+
+
+def test_a_refreshed_jwt_keeps_the_identitys_scope() -> None:
+    auth = Jwt(SECRET, ["HS256"])
+    now = int(time.time())
+    first, second = (jwt.encode({"sub": "ana", "tenant": "acme", "region": "eu", "iat": now - i,
+                                 "exp": now + 60 + i, "jti": f"t{i}"}, SECRET, algorithm="HS256")
+                     for i in (0, 1))
+    a, b = auth.authenticate(first), auth.authenticate(second)
+    assert a.attributes == {"region": "eu"} and a.scope() == b.scope()
