@@ -15,7 +15,11 @@ Rules (a rollup is rejected at the first that fails):
 4. time: buckets nest (second < minute < hour < day < week; day < month < quarter < year;
    week and month never serve each other); a ``dateRange`` must start and end on bucket edges
    of the rollup's grain; a rollup is built per zone of ``semantic.timezones`` and serves a
-   query only in one of them (no conversion between zones).
+   query in one of them, or, converted, in another zone when its grain is hour, minute or
+   second, the query has a ``dateRange``, the built zone's UTC offset is constant over that
+   range and the query zone's offsets differ from it by whole grains (hourly UTC buckets serve
+   Europe/Berlin, never Asia/Kolkata at +05:30); a converted rollup is never at the exact grain
+   (a zone's repeated hour at a DST fall-back merges two buckets).
 5. grain: at a coarser grain (fewer dimensions, a coarser bucket, no bucket) only additive
    measures (stored parts: count, sum, min, max, avg as sum + count, formulas over these) are
    re-aggregated; ``count_distinct``, ``count_distinct_approx`` and formulas reading columns
@@ -115,6 +119,8 @@ class _Check:
     def __init__(self, model: SemanticModel, query: Query, r: Rollup, tree: JoinTree) -> None:
         self.model, self.q, self.r, self.tree = model, query, r, tree
         self.renderer = Renderer(model)
+        #: The built zone whose buckets are converted to the query's zone (None: same zone).
+        self.convert_from: str | None = None
 
     def static(self) -> None:
         """Every rule that does not need the built table (Rejected with the reason)."""
@@ -168,6 +174,8 @@ class _Check:
     def exact_grain(self) -> bool:
         """Whether every query group is exactly one rollup group."""
         q, r = self.q, self.r
+        if self.convert_from is not None:
+            return False
         pinned = _pinned(q)
         if any(d not in q.dimensions and d not in pinned for d in r.dimensions):
             return False
@@ -254,7 +262,23 @@ class _Check:
         where: list[exp.Expression] = []
         for td in q.time_dimensions:
             if r.time and td.dimension == r.time[0]:
-                col = _col(r.time[2])
+                col: exp.Expression = _col(r.time[2])
+                if self.convert_from is not None:  # buckets of the built zone, as instants
+                    from .filters import local_to_instant, to_local
+
+                    instant = exp.Anonymous(this="timezone", expressions=[
+                        exp.Literal.string(self.convert_from), col])
+                    if td.granularity:
+                        groups.append((td.key, exp.Anonymous(this="date_trunc", expressions=[
+                            exp.Literal.string(td.granularity),
+                            to_local(instant, q.timezone)]), "time"))
+                    if td.date_range is not None:
+                        start, end = td.date_range.bounds()
+                        where += [exp.GTE(this=instant.copy(), expression=local_to_instant(
+                                      fmt(start), q.timezone)),
+                                  exp.LT(this=instant.copy(), expression=local_to_instant(
+                                      fmt(end), q.timezone))]
+                    continue
                 if td.granularity:
                     groups.append((td.key, exp.Anonymous(this="date_trunc", expressions=[
                         exp.Literal.string(td.granularity), col]), "time"))
@@ -270,7 +294,7 @@ class _Check:
                                                   q.timezone), "time"))
                 if td.date_range is not None:
                     where.append(in_range(self.dim(td.dimension), td.date_range, q.timezone))
-        zone = q.timezone if r.time else None
+        zone = (self.convert_from or q.timezone) if r.time else None
         if zone is not None:
             where.append(exp.EQ(this=_col(ZONE_COLUMN), expression=exp.Literal.string(zone)))
         having = []
@@ -357,6 +381,68 @@ def freshness(r: Rollup, props: dict[str, str], current: dict[str, int | None],
     return None
 
 
+#: Grains whose buckets convert between zones, in seconds.
+_CONVERTIBLE = {"hour": 3600, "minute": 60, "second": 1}
+
+
+def conversion_zone(r: Rollup, props: dict[str, str], query: Query) -> str | None:
+    """A built zone of ``r`` whose buckets give exactly the query zone's answer, or None.
+
+    Conditions: the rollup's grain is hour, minute or second; the query has a ``dateRange`` on
+    the rollup's time dimension (the instants to check); over that range (a day wider each
+    side) the built zone's UTC offset is constant (its buckets are then exact instant
+    intervals, none merged by a DST fall-back) and the query zone's offsets differ from it by
+    whole buckets (each bucket lies in one local bucket of the query's zone).
+
+    Example:
+        >>> from datetime import datetime
+        >>> _offsets_ok("UTC", "Europe/Berlin", 3600, datetime(2024, 3, 1),
+        ...             datetime(2024, 4, 30))
+        True
+        >>> _offsets_ok("UTC", "Asia/Kolkata", 3600, datetime(2024, 3, 1), datetime(2024, 4, 1))
+        False
+    """
+    if r.time is None or r.time[1] not in _CONVERTIBLE:
+        return None
+    ranges = [td.date_range for td in query.time_dimensions
+              if td.dimension == r.time[0] and td.date_range is not None]
+    if not ranges:
+        return None
+    start = min(d.bounds()[0] for d in ranges)
+    end = max(d.bounds()[1] for d in ranges)
+    try:
+        zones = json.loads(props.get(PROP_TIMEZONES, "[]"))
+    except ValueError:
+        return None
+    for zone in zones:
+        if _offsets_ok(zone, query.timezone, _CONVERTIBLE[r.time[1]], start, end):
+            return zone
+    return None
+
+
+def _offsets_ok(built: str, wanted: str, step: int, start: datetime, end: datetime) -> bool:
+    """Whether ``built``'s offset is constant and ``wanted``'s differs from it by multiples of
+    ``step`` seconds, sampled every 6 hours from a day before ``start`` to a day after ``end``
+    (zone offsets last for days at least)."""
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    if end - start > timedelta(days=366 * 50):
+        return False
+    a, b = ZoneInfo(built), ZoneInfo(wanted)
+    moment = (start - timedelta(days=1)).replace(tzinfo=UTC)
+    last = (end + timedelta(days=1)).replace(tzinfo=UTC)
+    first_offset = moment.astimezone(a).utcoffset()
+    while moment <= last:
+        offset_a, offset_b = moment.astimezone(a).utcoffset(), moment.astimezone(b).utcoffset()
+        if offset_a != first_offset or offset_a is None or offset_b is None:
+            return False
+        if (offset_b - offset_a).total_seconds() % step:
+            return False
+        moment += timedelta(hours=6)
+    return True
+
+
 def route(model: SemanticModel, query: Query, tree: JoinTree, rollups: list[Rollup],
           state: Callable[[Rollup], tuple[TableSnapshot, dict[str, str]] | None],
           current: Callable[[Rollup], dict[str, int | None]],
@@ -381,9 +467,16 @@ def route(model: SemanticModel, query: Query, tree: JoinTree, rollups: list[Roll
             if built is None:
                 raise Rejected("not built yet (logflow rollups build, logflow run or Dagster)")
             snapshot, props = built
-            why = freshness(r, props, current(r), definition(r),
-                            query.timezone if r.time else None)
-            if why:
+            zone = query.timezone if r.time else None
+            why = freshness(r, props, current(r), definition(r), zone)
+            if why and zone is not None and why.startswith("built for time zones"):
+                check.convert_from = conversion_zone(r, props, query)
+                if check.convert_from is None:
+                    raise Rejected(f"{why}; other zones are served only from hour, minute or "
+                                   "second buckets, for a dateRange over which the offsets "
+                                   "differ by whole buckets")
+                check.static()  # again: a converted rollup is never at the exact grain
+            elif why:
                 raise Rejected(why)
             compiled = check.select(snapshot)
         except Rejected as err:
