@@ -306,7 +306,7 @@ class BuildResult:
     Attributes:
         rollup: ``cube.name``.
         table: ``rollups.<cube>__<name>``.
-        rows: Rows written (all zones).
+        rows: Rows written (all zones; with ``partitions`` those of the ranges rebuilt).
         snapshot_id: The new Iceberg snapshot.
         sources: ``namespace.table`` -> snapshot id read.
         timezones: Zones built.
@@ -317,6 +317,7 @@ class BuildResult:
         mode: ``full`` (the whole table rewritten) or ``partitions`` (only a local range).
         partitions: With ``partitions``: the local ``[start, end)`` ranges of the time bucket
             rebuilt (``[{"start", "end"}]``, ISO, the same in every zone); else empty.
+        total_rows: Rows in the table after the build (all zones).
     """
 
     rollup: str
@@ -332,6 +333,7 @@ class BuildResult:
     metadata_location: str = ""
     mode: str = "full"
     partitions: list[dict[str, str]] = field(default_factory=list)
+    total_rows: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -340,7 +342,8 @@ class BuildResult:
                 "timezones": list(self.timezones), "schema": list(self.schema),
                 "lineage": dict(self.lineage), "aggregated": list(self.aggregated),
                 "seconds": self.seconds, "mode": self.mode,
-                "partitions": [dict(p) for p in self.partitions]}
+                "partitions": [dict(p) for p in self.partitions],
+                "total_rows": self.total_rows}
 
 
 def _rows(rollup: Rollup, snapshots: dict[str, TableSnapshot], timezones: list[str],
@@ -642,7 +645,9 @@ def build_rollup(rollup: Rollup, catalog: Any, warehouse: str, timezones: list[s
         seconds=round(time.perf_counter() - t0, 3), metadata_location=ice.metadata_location,
         mode="full" if window is None else "partitions",
         partitions=[] if window is None else [{"start": window[0].isoformat(),
-                                               "end": window[1].isoformat()}])
+                                               "end": window[1].isoformat()}],
+        total_rows=int(snap.summary["total-records"] or 0) if snap and snap.summary
+        else table.num_rows)
 
 
 def _same_schema(a: pa.Schema, b: pa.Schema) -> bool:

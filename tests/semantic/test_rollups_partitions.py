@@ -7,6 +7,9 @@ result equals a full build; a changed joined table, or a rollup without
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,10 +49,11 @@ def project(root: Path) -> SemanticLayer:
     return SemanticLayer.from_project(root)
 
 
-def add(root: Path, table: str, name: str, text: str) -> None:
+def add(root: Path, table: str, name: str, text: str, lineage: bool = False) -> None:
     path = root / "data" / name
     path.write_text(text)
-    ingest(path, table, catalog=CatalogConfig.embedded(root), project_dir=root, lineage=False)
+    ingest(path, table, catalog=CatalogConfig.embedded(root), project_dir=root,
+           lineage=lineage)
 
 
 def files(layer: SemanticLayer, table: str) -> dict[str, set[str]]:
@@ -122,7 +126,8 @@ def test_partitioned_then_only_touched_partitions_rebuilt(shop) -> None:
     after = files(layer, first.table)
     assert after["650"] == before["650"] and after["651"] == before["651"]
     assert after["648"] != before["648"]
-    assert json.loads(json.dumps(again.to_dict()))["mode"] == "partitions"
+    assert again.total_rows == first.total_rows + 2 * 2  # one new day bucket per zone
+    assert again.rows < again.total_rows
     for zone in ZONES:
         routed_equals_raw(layer, "orders.by_day", zone)
 
@@ -137,6 +142,44 @@ def test_partitioned_then_only_touched_partitions_rebuilt(shop) -> None:
     (full,) = layer.build_rollups(["orders.by_day"])
     assert full.mode == "full"
     assert table_rows(layer, first.table) == partial
+
+
+def test_reingest_replacing_rows_is_partial(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    layer = project(root)
+    layer.build_rollups(["orders.by_day"])
+    add(root, "shop.orders", "feb.csv", HEADER + "6,1,7.5,paid,2024-02-10T10:00:00Z\n", True)
+    (first,) = layer.build_rollups(["orders.by_day"])
+    assert first.mode == "partitions"
+    # the same source again: our ingest deletes its earlier rows (10 Feb) and appends 20 Jun
+    add(root, "shop.orders", "feb.csv", HEADER + "6,1,9.5,paid,2024-06-20T10:00:00Z\n", True)
+    (again,) = layer.build_rollups(["orders.by_day"])
+    assert again.mode == "partitions"
+    assert again.partitions == [{"start": "2024-01-01T00:00:00", "end": "2024-08-01T00:00:00"}]
+    for zone in ZONES:
+        routed_equals_raw(layer, "orders.by_day", zone)
+    assert table_rows(layer, first.table, "SELECT sum(m__orders__total__value) FROM r "
+                      "WHERE __timezone = 'UTC'") == [(135.0 + 9.5,)]
+
+
+def test_cli_build_json_shows_mode_and_ranges(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    project(root)
+
+    def build() -> dict:
+        out = subprocess.run([sys.executable, "-m", "logflow_dagster.cli", "rollups", "build",
+                              "orders.by_day", "--json", "--project", str(root)],
+                             capture_output=True, text=True, env={**os.environ,
+                                                                  "OPENLINEAGE_DISABLED": "true"})
+        assert out.returncode == 0, out.stderr
+        (result,) = json.loads(out.stdout)
+        return result
+
+    assert build()["mode"] == "full"
+    add(root, "shop.orders", "apr.csv", HEADER + "6,1,7.5,paid,2024-04-20T10:00:00Z\n")
+    result = build()
+    assert (result["mode"], result["partitions"]) == (
+        "partitions", [{"start": "2024-03-01T00:00:00", "end": "2024-06-01T00:00:00"}])
 
 
 def test_local_range_per_zone_and_bucket_alignment(shop) -> None:
