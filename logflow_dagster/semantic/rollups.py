@@ -454,8 +454,7 @@ def _time_field(rollup: Rollup, model: SemanticModel, catalog: Any) -> tuple[str
     if not isinstance(ast, exp.Column) or ast.name.startswith("__lf_"):
         return None
     schema = catalog.load_table(cube.sql_table).schema()
-    found = schema.find_field(ast.name, case_sensitive=False) \
-        if ast.name.lower() in {f.name.lower() for f in schema.fields} else None
+    found = next((f for f in schema.fields if f.name.lower() == ast.name.lower()), None)
     if found is None or not isinstance(found.field_type, TimestampType | TimestamptzType):
         return None
     return cube.sql_table, found.field_id
@@ -465,14 +464,17 @@ def _changed_bounds(source: Any, since: int, current: int, field_id: int
                     ) -> tuple[datetime, datetime] | None:
     """The UTC min/max of column ``field_id`` over the data files added or deleted by the
     snapshots after ``since`` up to ``current``; None unless each is an append or an overwrite
-    or delete of our ingest and every such file has bounds."""
+    or delete of our ingest under the schema of ``since`` and every such file has bounds."""
     from pyiceberg.manifest import DataFileContent, ManifestContent, ManifestEntryStatus
     from pyiceberg.table.snapshots import Operation
 
     lows: list[int] = []
     highs: list[int] = []
+    base = source.snapshot_by_id(since)
     snap = source.snapshot_by_id(current)
-    while snap is not None and snap.snapshot_id != since:
+    while snap is not None and base is not None and snap.snapshot_id != since:
+        if snap.schema_id != base.schema_id:
+            return None  # the table's schema changed
         summary = snap.summary
         op = summary.operation if summary is not None else None
         ours = summary is not None and "logflow.source" in summary.additional_properties
@@ -559,7 +561,10 @@ def _partition_spec_matches(ice: Any, rollup: Rollup) -> bool:
     if rollup.time is None or rollup.pre.partition_granularity not in PARTITION_TRANSFORMS:
         return not fields
     want = PARTITION_TRANSFORMS[rollup.pre.partition_granularity]
-    source_id = ice.schema().find_field(rollup.time[2]).field_id
+    try:
+        source_id = ice.schema().find_field(rollup.time[2]).field_id
+    except ValueError:  # no such column: the table is rebuilt
+        return False
     return [(f.source_id, str(f.transform)) for f in fields] == [(source_id, want)]
 
 
