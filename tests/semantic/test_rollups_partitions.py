@@ -128,6 +128,12 @@ def test_partitioned_then_only_touched_partitions_rebuilt(shop) -> None:
     assert after["648"] != before["648"]
     assert again.total_rows == first.total_rows + 2 * 2  # one new day bucket per zone
     assert again.rows < again.total_rows
+    from logflow_dagster.assets.rollups import rollup_metadata
+
+    metadata = rollup_metadata(layer.config, again)
+    assert (metadata["logflow/mode"], metadata["dagster/row_count"]) == (
+        "partitions", again.total_rows)
+    assert metadata["logflow/partitions"].value == again.partitions
     for zone in ZONES:
         routed_equals_raw(layer, "orders.by_day", zone)
 
