@@ -366,6 +366,23 @@ def _rows(rollup: Rollup, snapshots: dict[str, TableSnapshot], timezones: list[s
     return pa.concat_tables(parts)
 
 
+def _window_rows(rollup: Rollup, snapshots: dict[str, TableSnapshot], timezones: list[str],
+                 warehouse: str, window: tuple[datetime, datetime]) -> pa.Table:
+    """The rows whose bucket lies in the local ``window``: computed over a day more on each
+    side (a local edge inside a DST gap or overlap maps to an uncertain instant), then cut to
+    the buckets of the window exactly."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    assert rollup.time is not None
+    day = timedelta(days=1)
+    rows = _rows(rollup, snapshots, timezones, warehouse, (window[0] - day, window[1] + day))
+    column = rows[rollup.time[2]]
+    keep = pc.and_(pc.greater_equal(column, pa.scalar(window[0], column.type)),
+                   pc.less(column, pa.scalar(window[1], column.type)))
+    return rows.filter(keep)
+
+
 def _table_lineage(rollup: Rollup, model: SemanticModel, catalog_tables: dict[str, str]
                    ) -> dict[str, list[str]]:
     """Rollup column -> ``namespace.table.column`` (cube columns mapped to their tables)."""
@@ -613,7 +630,9 @@ def build_rollup(rollup: Rollup, catalog: Any, warehouse: str, timezones: list[s
             and _partition_spec_matches(ice, rollup):
         window = partition_plan(rollup, catalog, dict(ice.properties), snapshots, timezones,
                                 model)
-    table = iceberg_ready(_rows(rollup, snapshots, timezones, warehouse, window))
+    table = iceberg_ready(_window_rows(rollup, snapshots, timezones, warehouse, window)
+                          if window is not None else _rows(rollup, snapshots, timezones,
+                                                           warehouse))
     props = {PROP_SOURCES: json.dumps({t: s.snapshot_id for t, s in sorted(snapshots.items())}),
              PROP_DEFINITION: rollup.fingerprint(timezones),
              PROP_TIMEZONES: json.dumps(list(timezones)),

@@ -35,17 +35,22 @@ EXTRA = """\
         dimensions: [status]
         time_dimension: created_at
         granularity: day
+      - name: by_hour
+        measures: [count, total]
+        time_dimension: created_at
+        granularity: hour
+        partition_granularity: hour
 """
 ZONES = ["UTC", "Europe/Berlin"]
 HEADER = "id,customer_id,amount,status,created_at\n"
 
 
-def project(root: Path) -> SemanticLayer:
+def project(root: Path, zones: list[str] = ZONES) -> SemanticLayer:
     model = MODEL.replace("        refresh_key: {every: 1 hour}\n",
                           "        refresh_key: {every: 1 hour}\n" + EXTRA)
     make_project(root, model)
     (root / "logflow.yaml").write_text("project: shop\nsemantic:\n  models: [models]\n"
-                                       f"  timezones: [{', '.join(ZONES)}]\n")
+                                       f"  timezones: [{', '.join(zones)}]\n")
     return SemanticLayer.from_project(root)
 
 
@@ -186,6 +191,31 @@ def test_cli_build_json_shows_mode_and_ranges(tmp_path: Path) -> None:
     result = build()
     assert (result["mode"], result["partitions"]) == (
         "partitions", [{"start": "2024-03-01T00:00:00", "end": "2024-06-01T00:00:00"}])
+
+
+def test_range_edge_on_an_ambiguous_local_hour(tmp_path: Path) -> None:
+    # Berlin 2024-10-27: 02:00-03:00 local happens twice (00:00-01:00Z CEST, 01:00-02:00Z
+    # CET). A new row at 02:30Z (03:30 CET) rebuilds local hours [02:00, 05:00): the 02:00
+    # bucket holds rows of both occurrences, whichever instant "02:00" is taken to be.
+    root = tmp_path / "h"
+    layer = project(root, ["Europe/Berlin"])
+    add(root, "shop.orders", "fall.csv", HEADER + "6,1,1.0,paid,2024-10-27T00:30:00Z\n"
+                                                  "7,1,2.0,paid,2024-10-27T01:30:00Z\n")
+    layer.build_rollups(["orders.by_hour"])
+    add(root, "shop.orders", "late.csv", HEADER + "8,1,4.0,paid,2024-10-27T02:30:00Z\n")
+    (again,) = layer.build_rollups(["orders.by_hour"])
+    assert again.mode == "partitions"
+    assert again.partitions == [{"start": "2024-10-27T02:00:00", "end": "2024-10-27T05:00:00"}]
+    query = {"measures": ["orders.count", "orders.total"], "timezone": "Europe/Berlin",
+             "timeDimensions": [{"dimension": "orders.created_at", "granularity": "hour",
+                                 "dateRange": ["2024-10-27", "2024-10-27"]}]}
+    raw = SemanticLayer(layer.model, layer.catalog, layer.config)
+    raw.use_rollups = False
+    routed = layer.query(query)
+    assert routed.source == "rollup:orders.by_hour", routed.rejected
+    assert routed.data == raw.query(query).data
+    assert [(r["orders.count"], r["orders.total"]) for r in routed.data] == [
+        ("2", "3"), ("1", "4")]
 
 
 def test_local_range_per_zone_and_bucket_alignment(shop) -> None:
