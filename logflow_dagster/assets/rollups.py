@@ -4,7 +4,8 @@ current by Dagster's declarative automation (eager: rebuilt when an upstream tab
 materializes). The build is the service's (:func:`logflow_dagster.services.semantic
 .build_rollups`, which also emits the OpenLineage events); this module turns its result into
 materialization metadata: ``dagster/row_count``, ``dagster/column_schema``,
-``dagster/column_lineage`` and the Iceberg snapshot id.
+``dagster/column_lineage``, the Iceberg snapshot id and how it was built (``logflow/mode``:
+``full`` or ``partitions``, with ``logflow/partitions``, the local ranges rebuilt).
 
 (No ``from __future__ import annotations``: Dagster reads the annotations at runtime.)
 """
@@ -39,7 +40,9 @@ def rollup_metadata(config: ProjectConfig, result: Any) -> dict[str, Any]:
                                           column_name=item.rsplit(".", 1)[1])
                         for item in reads if item.count(".") >= 2]
     return {
-        "dagster/row_count": result.rows,
+        "dagster/row_count": result.total_rows if result.total_rows is not None
+        else result.rows,
+        "logflow/rows_written": result.rows,
         "dagster/column_schema": schema,
         "dagster/column_lineage": dg.TableColumnLineage(deps_by_column=deps),
         "logflow/snapshot_id": str(result.snapshot_id),
@@ -47,6 +50,8 @@ def rollup_metadata(config: ProjectConfig, result: Any) -> dict[str, Any]:
                                                   result.sources.items()}),
         "logflow/timezones": ", ".join(result.timezones),
         "logflow/table": result.table,
+        "logflow/mode": result.mode,
+        "logflow/partitions": dg.MetadataValue.json(list(result.partitions)),
     }
 
 

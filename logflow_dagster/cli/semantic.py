@@ -169,7 +169,11 @@ def rollups_build(
     token: TokenOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Build rollup tables from the current snapshots of their tables (without Dagster)."""
+    """Build rollup tables from the current snapshots of their tables (without Dagster).
+
+    A partitioned rollup rebuilds only the partitions new data touched when that can be
+    proven (mode "partitions", with the local ranges rebuilt), else the whole table ("full").
+    """
     with guarded(debug):
         from ..services import semantic
 
@@ -180,5 +184,7 @@ def rollups_build(
             typer.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
             return
         for r in results:
+            ranges = ", ".join(f"{p['start']}..{p['end']}" for p in r.partitions)
             typer.echo(f"{r.rollup:40} {r.table:45} {r.rows:8,} rows  snapshot "
-                       f"{r.snapshot_id}  ({', '.join(r.timezones)}; {r.seconds}s)")
+                       f"{r.snapshot_id}  {r.mode}{f' [{ranges}]' if ranges else ''}  "
+                       f"({', '.join(r.timezones)}; {r.seconds}s)")

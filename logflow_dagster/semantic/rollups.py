@@ -21,8 +21,14 @@ Columns:
 Table properties record what it was built from: ``logflow.rollup.sources`` (JSON
 ``{namespace.table: snapshot_id}``), ``logflow.rollup.definition`` (a hash of the build SQL
 of every zone: a changed model makes the rollup stale), ``logflow.rollup.timezones``.
-``partition_granularity`` is accepted, but every build rewrites the whole table (one
-overwrite snapshot): partial rebuilds are not implemented.
+With a time dimension and ``partition_granularity`` (hour/day/week/month/quarter/year; week
+and quarter partition by day and month) the table is partitioned by that transform of the time
+bucket column. A rebuild then replaces only the touched partitions when it can prove which
+(:func:`partition_plan`): only the time dimension's table changed, only by appends or our
+ingest's overwrites, and the changed data files carry bounds of the time column; the rows of
+the local range ``[start, end)`` (whole partitions, one more on each side, aligned to buckets,
+the same range in every zone) are recomputed and replaced in one overwrite. Anything else
+rebuilds the whole table.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -39,7 +46,7 @@ from sqlglot import exp
 from ..core.errors import UsageError
 from .compiler import Compiled, compile_query, leaf_measures
 from .model import Dimension, Measure, Member, PreAggregation, SemanticModel
-from .query import MAX_LIMIT, Query, TimeDimension
+from .query import MAX_LIMIT, DateRange, Query, TimeDimension
 from .snippets import _index
 from .tables import TableSnapshot, table_state
 
@@ -107,18 +114,30 @@ class Rollup:
         """``cube.name``."""
         return self.pre.path
 
-    def build_query(self, timezone: str) -> Query:
-        """The query whose rows are the rollup's rows in ``timezone``."""
+    def build_query(self, timezone: str, local_range: tuple[datetime, datetime] | None = None
+                    ) -> Query:
+        """The query whose rows are the rollup's rows in ``timezone`` (those of the time
+        dimension's local ``[start, end)`` when ``local_range`` is given)."""
         outputs = [p for p in self.part_members if p.split(".", 1)[1].startswith("__ru_m_")]
         seg_dims = [p for p in self.part_members if p.split(".", 1)[1].startswith("__ru_s_")]
-        tds = (TimeDimension(self.time[0], self.time[1]),) if self.time else ()
+        tds: tuple[TimeDimension, ...] = ()
+        if self.time:
+            window = None
+            if local_range is not None:
+                end = local_range[1] - timedelta(milliseconds=1)
+                window = DateRange(local_range[0].isoformat(timespec="milliseconds"),
+                                   end.isoformat(timespec="milliseconds"))
+            tds = (TimeDimension(self.time[0], self.time[1], window),)
         return Query(measures=tuple(outputs), dimensions=(*self.dimensions, *seg_dims),
                      time_dimensions=tds, timezone=timezone, limit=MAX_LIMIT)
 
-    def compile(self, source: Any, timezone: str) -> Compiled:
-        """The build SELECT in ``timezone`` (no ORDER BY / LIMIT)."""
+    def compile(self, source: Any, timezone: str,
+                local_range: tuple[datetime, datetime] | None = None) -> Compiled:
+        """The build SELECT in ``timezone`` (no ORDER BY / LIMIT), optionally restricted to a
+        local range of the time dimension."""
         assert self.build_model is not None
-        compiled = compile_query(self.build_query(timezone), self.build_model, source)
+        compiled = compile_query(self.build_query(timezone, local_range), self.build_model,
+                                 source)
         for key in ("order", "limit", "offset"):
             compiled.ast.set(key, None)
         compiled.sql = compiled.ast.sql(dialect="duckdb", pretty=True)
@@ -287,7 +306,7 @@ class BuildResult:
     Attributes:
         rollup: ``cube.name``.
         table: ``rollups.<cube>__<name>``.
-        rows: Rows written (all zones).
+        rows: Rows written (all zones; with ``partitions`` those of the ranges rebuilt).
         snapshot_id: The new Iceberg snapshot.
         sources: ``namespace.table`` -> snapshot id read.
         timezones: Zones built.
@@ -295,6 +314,10 @@ class BuildResult:
         lineage: Column -> source columns ``namespace.table.column``; ``aggregated`` marks
             measure columns (the others are group-by columns).
         seconds: Build time.
+        mode: ``full`` (the whole table rewritten) or ``partitions`` (only a local range).
+        partitions: With ``partitions``: the local ``[start, end)`` ranges of the time bucket
+            rebuilt (``[{"start", "end"}]``, ISO, the same in every zone); else empty.
+        total_rows: Rows in the table after the build (all zones).
     """
 
     rollup: str
@@ -308,6 +331,9 @@ class BuildResult:
     aggregated: list[str]
     seconds: float
     metadata_location: str = ""
+    mode: str = "full"
+    partitions: list[dict[str, str]] = field(default_factory=list)
+    total_rows: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -315,11 +341,13 @@ class BuildResult:
                 "snapshot_id": self.snapshot_id, "sources": dict(self.sources),
                 "timezones": list(self.timezones), "schema": list(self.schema),
                 "lineage": dict(self.lineage), "aggregated": list(self.aggregated),
-                "seconds": self.seconds}
+                "seconds": self.seconds, "mode": self.mode,
+                "partitions": [dict(p) for p in self.partitions],
+                "total_rows": self.total_rows}
 
 
 def _rows(rollup: Rollup, snapshots: dict[str, TableSnapshot], timezones: list[str],
-          warehouse: str) -> pa.Table:
+          warehouse: str, local_range: tuple[datetime, datetime] | None = None) -> pa.Table:
     import pyarrow as pa
 
     from .execute import locked_connection, raw_source, run
@@ -328,7 +356,7 @@ def _rows(rollup: Rollup, snapshots: dict[str, TableSnapshot], timezones: list[s
     con = locked_connection(warehouse)
     try:
         for zone in timezones:
-            compiled = rollup.compile(raw_source(snapshots), zone)
+            compiled = rollup.compile(raw_source(snapshots), zone, local_range)
             table = run(con, compiled.sql)
             table = table.rename_columns([rollup.output_column(c) for c in table.column_names])
             parts.append(table.append_column(ZONE_COLUMN, pa.array([zone] * table.num_rows,
@@ -336,6 +364,23 @@ def _rows(rollup: Rollup, snapshots: dict[str, TableSnapshot], timezones: list[s
     finally:
         con.close()
     return pa.concat_tables(parts)
+
+
+def _window_rows(rollup: Rollup, snapshots: dict[str, TableSnapshot], timezones: list[str],
+                 warehouse: str, window: tuple[datetime, datetime]) -> pa.Table:
+    """The rows whose bucket lies in the local ``window``: computed over a day more on each
+    side (a local edge inside a DST gap or overlap maps to an uncertain instant), then cut to
+    the buckets of the window exactly."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    assert rollup.time is not None
+    day = timedelta(days=1)
+    rows = _rows(rollup, snapshots, timezones, warehouse, (window[0] - day, window[1] + day))
+    column = rows[rollup.time[2]]
+    keep = pc.and_(pc.greater_equal(column, pa.scalar(window[0], column.type)),
+                   pc.less(column, pa.scalar(window[1], column.type)))
+    return rows.filter(keep)
 
 
 def _table_lineage(rollup: Rollup, model: SemanticModel, catalog_tables: dict[str, str]
@@ -352,9 +397,210 @@ def _table_lineage(rollup: Rollup, model: SemanticModel, catalog_tables: dict[st
     return out
 
 
+#: ``partition_granularity`` -> the Iceberg transform of the time bucket column.
+PARTITION_TRANSFORMS = {"hour": "hour", "day": "day", "week": "day", "month": "month",
+                        "quarter": "month", "year": "year"}
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+_FIXED = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1),
+          "hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+
+
+def truncate(t: datetime, unit: str) -> datetime:
+    """The start of the ``unit`` holding ``t`` (weeks start on Monday, as DuckDB's).
+
+    Example:
+        >>> truncate(datetime(2024, 5, 17, 10, 30), "quarter")
+        datetime.datetime(2024, 4, 1, 0, 0)
+        >>> truncate(datetime(2024, 5, 17, 10, 30), "week")
+        datetime.datetime(2024, 5, 13, 0, 0)
+    """
+    if unit in _MONTHS:
+        month = (t.month - 1) // _MONTHS[unit] * _MONTHS[unit] + 1
+        return datetime(t.year, month, 1)
+    if unit == "week":
+        day = datetime(t.year, t.month, t.day)
+        return day - timedelta(days=day.weekday())
+    size = int(_FIXED[unit].total_seconds())
+    day = datetime(t.year, t.month, t.day)
+    return day + timedelta(seconds=int((t - day).total_seconds()) // size * size)
+
+
+def shift(t: datetime, unit: str, n: int) -> datetime:
+    """``t`` (a unit start) moved by ``n`` units.
+
+    Example:
+        >>> shift(datetime(2024, 11, 1), "quarter", 1)
+        datetime.datetime(2025, 2, 1, 0, 0)
+    """
+    if unit in _MONTHS:
+        months = t.year * 12 + t.month - 1 + n * _MONTHS[unit]
+        return t.replace(year=months // 12, month=months % 12 + 1)
+    return t + n * _FIXED[unit]
+
+
+def local_range(rollup: Rollup, lo: datetime, hi: datetime, timezones: list[str]
+                ) -> tuple[datetime, datetime]:
+    """The local bucket range ``[start, end)`` to rebuild for source instants ``lo..hi``
+    (aware UTC): in every zone the partitions holding them plus one on each side, widened to
+    bucket starts; the union over zones."""
+    from zoneinfo import ZoneInfo
+
+    assert rollup.time is not None and rollup.pre.partition_granularity
+    gran, part = rollup.time[1], rollup.pre.partition_granularity
+    starts, ends = [], []
+    for zone in timezones:
+        first = lo.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        last = hi.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        starts.append(truncate(shift(truncate(truncate(first, gran), part), part, -1), gran))
+        end = shift(truncate(truncate(last, gran), part), part, 2)
+        ends.append(end if truncate(end, gran) == end else shift(truncate(end, gran), gran, 1))
+    return min(starts), max(ends)
+
+
+def _time_field(rollup: Rollup, model: SemanticModel, catalog: Any) -> tuple[str, int] | None:
+    """``(table, field id)`` of the raw timestamp column the time dimension is, or None (a
+    computed dimension, a cube over SQL, a column that is not a timestamp)."""
+    from pyiceberg.types import TimestampType, TimestamptzType
+
+    assert rollup.time is not None
+    dim = model.find(rollup.time[0])
+    cube = model.cube(rollup.time[0].split(".", 1)[0])
+    if dim is None or dim.snippet is None or not cube.sql_table:
+        return None
+    ast = dim.snippet.ast
+    if not isinstance(ast, exp.Column) or ast.name.startswith("__lf_"):
+        return None
+    schema = catalog.load_table(cube.sql_table).schema()
+    found = next((f for f in schema.fields if f.name.lower() == ast.name.lower()), None)
+    if found is None or not isinstance(found.field_type, TimestampType | TimestamptzType):
+        return None
+    return cube.sql_table, found.field_id
+
+
+def _changed_bounds(source: Any, since: int, current: int, field_id: int
+                    ) -> tuple[datetime, datetime] | None:
+    """The UTC min/max of column ``field_id`` over the data files added or deleted by the
+    snapshots after ``since`` up to ``current``; None unless each is an append or an overwrite
+    or delete of our ingest under the schema of ``since`` and every such file has bounds."""
+    from pyiceberg.manifest import DataFileContent, ManifestContent, ManifestEntryStatus
+    from pyiceberg.table.snapshots import Operation
+
+    lows: list[int] = []
+    highs: list[int] = []
+    base = source.snapshot_by_id(since)
+    snap = source.snapshot_by_id(current)
+    while snap is not None and base is not None and snap.snapshot_id != since:
+        if snap.schema_id != base.schema_id:
+            return None  # the table's schema changed
+        summary = snap.summary
+        op = summary.operation if summary is not None else None
+        ours = summary is not None and "logflow.source" in summary.additional_properties
+        if not (op == Operation.APPEND or (op in (Operation.OVERWRITE, Operation.DELETE)
+                                           and ours)):
+            return None
+        for manifest in snap.manifests(source.io):
+            if manifest.added_snapshot_id != snap.snapshot_id:
+                continue
+            if manifest.content != ManifestContent.DATA:
+                return None
+            for entry in manifest.fetch_manifest_entry(source.io, discard_deleted=False):
+                if entry.status == ManifestEntryStatus.EXISTING:
+                    continue
+                data = entry.data_file
+                if data.content != DataFileContent.DATA:
+                    return None
+                low = (data.lower_bounds or {}).get(field_id)
+                high = (data.upper_bounds or {}).get(field_id)
+                if low is None or high is None:
+                    return None
+                lows.append(int.from_bytes(low, "little", signed=True))
+                highs.append(int.from_bytes(high, "little", signed=True))
+        snap = source.snapshot_by_id(snap.parent_snapshot_id) \
+            if snap.parent_snapshot_id is not None else None
+    if snap is None or not lows:
+        return None
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return (epoch + timedelta(microseconds=min(lows)),
+            epoch + timedelta(microseconds=max(highs)))
+
+
+def partition_plan(rollup: Rollup, catalog: Any, properties: dict[str, str],
+                   snapshots: dict[str, TableSnapshot], timezones: list[str],
+                   model: SemanticModel) -> tuple[datetime, datetime] | None:
+    """The local range a rebuild may limit itself to, or None for a full rebuild.
+
+    Partial only when the rollup is partitioned, its definition and zones are those recorded,
+    exactly one source table changed, it is the time dimension's table and no other cube of
+    the build reads it, and :func:`_changed_bounds` bounds the change.
+    """
+    if rollup.time is None or rollup.pre.partition_granularity not in PARTITION_TRANSFORMS:
+        return None
+    if properties.get(PROP_DEFINITION) != rollup.fingerprint(timezones) or \
+            properties.get(PROP_TIMEZONES) != json.dumps(list(timezones)):
+        return None
+    try:
+        recorded = json.loads(properties.get(PROP_SOURCES, ""))
+    except json.JSONDecodeError:
+        return None
+    if set(recorded) != set(snapshots):
+        return None
+    changed = [t for t, s in snapshots.items() if recorded[t] != s.snapshot_id]
+    if len(changed) != 1 or recorded[changed[0]] is None \
+            or snapshots[changed[0]].snapshot_id is None:
+        return None
+    found = _time_field(rollup, model, catalog)
+    if found is None or found[0] != changed[0]:
+        return None
+    tree = rollup.compile(lambda cube, alias: exp.Table(
+        this=exp.to_identifier(alias, quoted=True)), "UTC").tree
+    assert tree is not None and rollup.build_model is not None
+    readers = [name for name in tree.cubes
+               if changed[0] in _cube_tables(rollup.build_model.cube(name))]
+    if len(readers) != 1:
+        return None
+    bounds = _changed_bounds(catalog.load_table(changed[0]), recorded[changed[0]],
+                             snapshots[changed[0]].snapshot_id, found[1])
+    if bounds is None:
+        return None
+    return local_range(rollup, bounds[0], bounds[1], timezones)
+
+
+def _cube_tables(cube: Any) -> set[str]:
+    if cube.sql_table:
+        return {cube.sql_table}
+    from .tables import tables_in
+
+    return tables_in(cube.sql_ast)
+
+
+def _partition_spec_matches(ice: Any, rollup: Rollup) -> bool:
+    fields = ice.spec().fields
+    if rollup.time is None or rollup.pre.partition_granularity not in PARTITION_TRANSFORMS:
+        return not fields
+    want = PARTITION_TRANSFORMS[rollup.pre.partition_granularity]
+    try:
+        source_id = ice.schema().find_field(rollup.time[2]).field_id
+    except ValueError:  # no such column: the table is rebuilt
+        return False
+    return [(f.source_id, str(f.transform)) for f in fields] == [(source_id, want)]
+
+
+def _partition(ice: Any, rollup: Rollup) -> None:
+    """Adds the partition field of a partitioned rollup to a new table."""
+    from pyiceberg.transforms import DayTransform, HourTransform, MonthTransform, YearTransform
+
+    if rollup.time is None or rollup.pre.partition_granularity not in PARTITION_TRANSFORMS:
+        return
+    transform = {"hour": HourTransform, "day": DayTransform, "month": MonthTransform,
+                 "year": YearTransform}[PARTITION_TRANSFORMS[rollup.pre.partition_granularity]]
+    with ice.update_spec() as update:
+        update.add_field(rollup.time[2], transform(), f"{rollup.time[2]}_part")
+
+
 def build_rollup(rollup: Rollup, catalog: Any, warehouse: str, timezones: list[str],
                  model: SemanticModel) -> BuildResult:
-    """Builds (overwrites) one rollup table from the raw tables at their current snapshots.
+    """Builds one rollup table from the raw tables at their current snapshots: the touched
+    partitions only when :func:`partition_plan` proves which, else the whole table.
 
     Args:
         rollup: From :func:`rollups_of`.
@@ -363,7 +609,10 @@ def build_rollup(rollup: Rollup, catalog: Any, warehouse: str, timezones: list[s
         timezones: Zones to build (``semantic.timezones``).
         model: The semantic model (for lineage).
     """
+    import warnings
+
     from pyiceberg.exceptions import NoSuchTableError
+    from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, LessThan
 
     from ..lakehouse.catalog import ensure_namespace
     from ..lakehouse.schema_policy import iceberg_ready
@@ -371,25 +620,41 @@ def build_rollup(rollup: Rollup, catalog: Any, warehouse: str, timezones: list[s
 
     t0 = time.perf_counter()
     snapshots = resolve_snapshots(catalog, rollup.source_tables())
-    table = iceberg_ready(_rows(rollup, snapshots, timezones, warehouse))
     ensure_namespace(catalog, NAMESPACE)
+    try:
+        ice = catalog.load_table(rollup.table)
+    except NoSuchTableError:
+        ice = None
+    window = None
+    if ice is not None and ice.current_snapshot() is not None \
+            and _partition_spec_matches(ice, rollup):
+        window = partition_plan(rollup, catalog, dict(ice.properties), snapshots, timezones,
+                                model)
+    table = iceberg_ready(_window_rows(rollup, snapshots, timezones, warehouse, window)
+                          if window is not None else _rows(rollup, snapshots, timezones,
+                                                           warehouse))
     props = {PROP_SOURCES: json.dumps({t: s.snapshot_id for t, s in sorted(snapshots.items())}),
              PROP_DEFINITION: rollup.fingerprint(timezones),
              PROP_TIMEZONES: json.dumps(list(timezones)),
              PROP_BUILT_AT: str(int(time.time() * 1000))}
-    try:
-        ice = catalog.load_table(rollup.table)
-        if not _same_schema(ice.schema().as_arrow(), table.schema):
-            catalog.drop_table(rollup.table)
-            raise NoSuchTableError(rollup.table)
-    except NoSuchTableError:
+    if ice is not None and (not _same_schema(ice.schema().as_arrow(), table.schema)
+                            or not _partition_spec_matches(ice, rollup)):
+        catalog.drop_table(rollup.table)
+        ice, window = None, None
+        table = iceberg_ready(_rows(rollup, snapshots, timezones, warehouse))
+    if ice is None:
         ice = catalog.create_table(rollup.table, schema=table.schema)
-    import warnings
-
+        _partition(ice, rollup)
+        ice = catalog.load_table(rollup.table)
+    where: Any = AlwaysTrue()
+    if window is not None:
+        assert rollup.time is not None
+        where = And(GreaterThanOrEqual(rollup.time[2], window[0].isoformat()),
+                    LessThan(rollup.time[2], window[1].isoformat()))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Delete operation did not match")
         with ice.transaction() as tx:
-            tx.overwrite(table)
+            tx.overwrite(table, overwrite_filter=where)
             tx.set_properties(**props)
     ice = catalog.load_table(rollup.table)
     snap = ice.current_snapshot()
@@ -401,7 +666,12 @@ def build_rollup(rollup: Rollup, catalog: Any, warehouse: str, timezones: list[s
         sources={t: s.snapshot_id for t, s in snapshots.items()}, timezones=list(timezones),
         schema=[{"name": f.name, "type": str(f.type)} for f in table.schema],
         lineage=_table_lineage(rollup, model, cube_tables), aggregated=aggregated,
-        seconds=round(time.perf_counter() - t0, 3), metadata_location=ice.metadata_location)
+        seconds=round(time.perf_counter() - t0, 3), metadata_location=ice.metadata_location,
+        mode="full" if window is None else "partitions",
+        partitions=[] if window is None else [{"start": window[0].isoformat(),
+                                               "end": window[1].isoformat()}],
+        total_rows=int(snap.summary["total-records"] or 0) if snap and snap.summary
+        else table.num_rows)
 
 
 def _same_schema(a: pa.Schema, b: pa.Schema) -> bool:

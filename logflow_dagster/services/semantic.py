@@ -103,9 +103,10 @@ def identity_for(project: PathLike, token: str | None) -> Any:
 def build_rollups(project: PathLike = ".", names: list[str] | None = None, *,
                   lineage: Any = None, run_id: str | None = None, identity: Any = None,
                   **options: Any) -> list[BuildResult]:
-    """Builds (overwrites) the project's rollup tables (all, or those named) from the current
-    snapshots of their tables, emitting OpenLineage START/COMPLETE (FAIL on error) per rollup
-    with the ``columnLineage`` facet.
+    """Builds the project's rollup tables (all, or those named) from the current snapshots of
+    their tables (a partitioned rollup rebuilds only the partitions a change touched when that
+    can be proven, else the whole table: ``BuildResult.mode``), emitting OpenLineage
+    START/COMPLETE (FAIL on error) per rollup with the ``columnLineage`` facet.
 
     Args:
         project: The project folder.
