@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..auth import Authenticator, is_local
-from ..auth import authenticator_for as _project_authenticator
+from ..auth import authenticator_for, is_local
 
 
 def is_loopback(host: str | None) -> bool:
@@ -32,11 +31,9 @@ def is_loopback(host: str | None) -> bool:
     return bool(host) and is_local(host)
 
 
-def authenticator_for(config: Any) -> Authenticator:
-    """The project's authenticator (anonymous for loopback peers when none is configured)."""
-    return _project_authenticator(config)
-
-
 def has_authenticator(config: Any) -> bool:
     """Whether the project configures authentication (required to bind a public address)."""
     return bool(authenticator_for(config).configured)
+
+
+__all__ = ["authenticator_for", "has_authenticator", "is_loopback"]

@@ -63,6 +63,7 @@ class AuditLog:
                  redact: dict[str, list[str]] | None = None) -> None:
         self.path = Path(path)
         self.redact = {k: set(v) for k, v in (redact or {}).items()}
+        self._folder_made = False
 
     @classmethod
     def from_config(cls, config: Any) -> AuditLog | None:
@@ -95,7 +96,9 @@ class AuditLog:
                 "duration_ms": duration_ms, "outcome": outcome, "reason": reason,
                 "peer": peer, "purpose": purpose}
         data = (json.dumps(line, default=str, ensure_ascii=False) + "\n").encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._folder_made:  # once, not on every query
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._folder_made = True
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, data)

@@ -152,6 +152,7 @@ class SemanticLayer:
         self._plans: dict[Any, QueryPlan] = {}
         self._formatted: dict[str, tuple[pa.Table, list[dict[str, Any]]]] = {}
         self._policies = has_policies(model)
+        self._masked: dict[frozenset[str], SemanticModel] = {}  # masked copies of the model
         #: Where queries and refusals are recorded (set by :meth:`from_project`).
         self.audit: AuditLog | None = None
 
@@ -337,7 +338,7 @@ class SemanticLayer:
             return q, None
         probe = compile_query(q, self.model, lambda cube, alias: _placeholder(alias))
         assert probe.tree is not None
-        return secure_query(q, self.model, identity, set(probe.tree.cubes))
+        return secure_query(q, self.model, identity, set(probe.tree.cubes), self._masked)
 
     def plan(self, query: Any, identity: Any = None, *, now: datetime | None = None
              ) -> QueryPlan:

@@ -66,7 +66,9 @@ def _who(identity: Any) -> str:
 
 
 def secure_query(q: Query, model: SemanticModel, identity: Any,
-                 cubes: set[str] | None = None) -> tuple[Query, SemanticModel | None]:
+                 cubes: set[str] | None = None,
+                 memo: dict[frozenset[str], SemanticModel] | None = None
+                 ) -> tuple[Query, SemanticModel | None]:
     """``q`` under ``identity``'s policies, and the masked model to compile it with (None
     when no member it reads is masked).
 
@@ -75,6 +77,8 @@ def secure_query(q: Query, model: SemanticModel, identity: Any,
         model: The model.
         identity: The caller (None: trusted, nothing applies).
         cubes: The cubes the query reads (its join tree; default: those of its members).
+        memo: Masked models of ``model`` made before, by masked member set (the caller keeps
+            it for as long as it keeps the model).
 
     Raises:
         Forbidden: A member or cube the identity may not see.
@@ -101,7 +105,14 @@ def secure_query(q: Query, model: SemanticModel, identity: Any,
     if extra:
         q = replace(q, filters=(*q.filters, *extra))
     read = masked & references(model, named)
-    return q, masked_model(model, frozenset(read)) if read else None
+    if not read:
+        return q, None
+    key = frozenset(read)
+    if memo is None:
+        return q, masked_model(model, key)
+    if key not in memo:
+        memo[key] = masked_model(model, key)
+    return q, memo[key]
 
 
 def references(model: SemanticModel, paths: list[str]) -> set[str]:
@@ -124,9 +135,6 @@ def references(model: SemanticModel, paths: list[str]) -> set[str]:
     return seen
 
 
-_MASKED: dict[tuple[int, frozenset[str]], SemanticModel] = {}
-
-
 def _literal(value: Any) -> str:
     if value is None:
         return "NULL"
@@ -139,11 +147,7 @@ def _literal(value: Any) -> str:
 
 def masked_model(model: SemanticModel, masked: frozenset[str]) -> SemanticModel:
     """A copy of ``model`` where each of ``masked`` reads as its mask (NULL by default); a
-    member built on a masked one (``{amount}``) reads the mask too. Remembered per model."""
-    key = (id(model), masked)
-    hit = _MASKED.get(key)
-    if hit is not None:
-        return hit
+    member built on a masked one (``{amount}``) reads the mask too."""
     out = copy.deepcopy(model)
     for path in masked:
         member = out.member(path)
@@ -153,9 +157,6 @@ def masked_model(model: SemanticModel, masked: frozenset[str]) -> SemanticModel:
         if isinstance(member, Measure):
             member.type = "number"  # the mask itself, not an aggregate over it
             member.filters = []
-    if len(_MASKED) > 64:
-        _MASKED.clear()
-    _MASKED[key] = out
     return out
 
 
